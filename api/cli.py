@@ -1,0 +1,290 @@
+"""The `ledger` command: import, export, and the questions users ask, as tables or JSON.
+
+Every command takes `--database URL` (else LEDGER_DATABASE_URL, else ./ledger.db).
+Errors print `error [CODE]: message` on stderr and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from typing import TextIO
+
+from api import render
+from ledger.application import LedgerApplication, open_ledger
+from ledger.errors import ImportRejected, InvalidInput, LedgerError
+from ledger.exporter import export_lines
+from ledger.importer import import_text, resolve_source
+from ledger.settings import store_location
+from ledger.values import parse_date
+from projections.audit import LogQuery
+from projections.memory import InMemoryReadModel
+
+DEFAULT_DATASET = "helseplattformen"
+
+
+def _principal() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def _datetime(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(
+            f"{text!r} is not a timestamp such as 2026-11-22T10:00:00+00:00", field="recorded-as-of"
+        ) from None
+    if moment.tzinfo is None:
+        raise InvalidInput(f"{text!r} has no UTC offset; add +00:00 or Z", field="recorded-as-of")
+    return moment
+
+
+class Session:
+    """What one command needs: the store, and a read model caught up with it."""
+
+    def __init__(self, args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+        self.args = args
+        self.out = out
+        self.err = err
+        self.location = store_location(args.database)
+        self._app: LedgerApplication | None = None
+
+    @property
+    def app(self) -> LedgerApplication:
+        if self._app is None:
+            self._app = open_ledger(self.location)
+        return self._app
+
+    def read_model(self) -> InMemoryReadModel:
+        model = InMemoryReadModel()
+        model.catch_up(self.app)
+        return model
+
+    def as_of(self) -> date:
+        raw = getattr(self.args, "as_of", None)
+        return date.today() if raw is None else parse_date(raw, "as-of")
+
+    def recorded_as_of(self) -> datetime:
+        raw = getattr(self.args, "recorded_as_of", None)
+        return datetime.now(UTC) if raw is None else _datetime(raw)
+
+    def print(self, text: str) -> None:
+        print(text, file=self.out)
+
+    def close(self) -> None:
+        if self._app is not None:
+            self._app.close()
+
+
+def _progress(err: TextIO) -> Callable[[int, int], None]:
+    def show(done: int, total: int) -> None:
+        if total < 2000:
+            return  # small files finish before a bar would be read
+        width = 30
+        filled = width * done // total
+        err.write(f"\rchecking  [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        if done == total:
+            err.write("\n")
+        err.flush()
+
+    return show
+
+
+def cmd_import(session: Session) -> int:
+    text, name = resolve_source(session.args.source)
+    result = import_text(session.app, text, recorded_by=_principal(), progress=_progress(session.err))
+    session.print(f"imported {name}: {result.added} added, {result.already_present} already present")
+    return 0
+
+
+def cmd_export(session: Session) -> int:
+    target = session.args.output
+    handle = open(target, "w", encoding="utf-8") if target else session.out  # noqa: SIM115
+    try:
+        count = 0
+        for line in export_lines(session.app, session.args.programme):
+            handle.write(line + "\n")
+            count += 1
+    finally:
+        if target:
+            handle.close()
+    if target:
+        session.print(f"exported {count} entries to {target}")
+    return 0
+
+
+def _choose_programme(session: Session, model: InMemoryReadModel) -> str:
+    if session.args.programme:
+        return str(session.args.programme)
+    known = model.programme_ids()
+    if len(known) == 1:
+        return known[0]
+    raise InvalidInput(
+        f"name the programme; the ledger holds {len(known)}: {', '.join(known) or 'none yet'}",
+        field="programme",
+    )
+
+
+def cmd_plan(session: Session) -> int:
+    model = session.read_model()
+    programme = _choose_programme(session, model)
+    plan = model.require_plan(programme, session.as_of(), session.recorded_as_of())
+    if session.args.json:
+        session.print(render.to_json(plan))
+        return 0
+    session.print(f"{plan.name} ({plan.id}), owner {plan.owner}: plan as of {plan.as_of}, "
+                  f"as recorded by {plan.recorded_as_of:%Y-%m-%d %H:%M:%S %Z}")
+    if plan.assessment:
+        a = plan.assessment
+        session.print(f"status: {a.status}; risk: {a.risk} (assessed {a.assessed_on})")
+    session.print("")
+    session.print(render.table(
+        ["wave", "code", "planned", "status", "actors"],
+        [(w.id, w.code, w.planned, w.status, w.actors) for w in plan.waves],
+    ))
+    session.print("")
+    in_rollout = [a for a in plan.actors if a.status != "registered"]
+    session.print(render.table(
+        ["actor", "kind", "wave", "planned", "status", "go-live"],
+        [(a.id, a.kind, a.wave, a.planned, a.status, a.go_live) for a in in_rollout],
+    ))
+    session.print("")
+    session.print(f"deliverables: {plan.deliverables_completed} of {len(plan.deliverables)} complete")
+    for reserve in plan.reserves:
+        session.print(f"reserve {reserve.name}: total {render.cell(reserve.total)}, allocated "
+                      f"{render.cell(reserve.allocated)}, remaining {render.cell(reserve.remaining)} NOK")
+    return 0
+
+
+def cmd_compare(session: Session) -> int:
+    model = session.read_model()
+    against = session.as_of() if session.args.against is None else parse_date(session.args.against, "against")
+    comparison = model.comparison(session.args.programme, session.args.baseline, against, session.recorded_as_of())
+    if session.args.json:
+        session.print(render.to_json({**render.jsonable(comparison), "summary": comparison.summary}))
+        return 0
+    session.print(f"baseline {comparison.baseline!r} (plan as of {comparison.baseline_as_of}) "
+                  f"against {comparison.against}")
+    headers = ["", "wave", "baseline", "current", "actual", "slip (earliest)", "slip (latest)", "status"]
+    rows = [(r.subject, r.wave, r.baseline, r.current, r.actual, r.slip_days_earliest, r.slip_days_latest, r.status)
+            for r in (*comparison.waves, *comparison.actors)]
+    session.print(render.table(headers, rows))
+    session.print("")
+    session.print("actors: " + ", ".join(f"{count} {status}" for status, count in sorted(comparison.summary.items())))
+    return 0
+
+
+def cmd_history(session: Session) -> int:
+    model = session.read_model()
+    revisions = model.actor_history(session.args.programme, session.args.actor, session.recorded_as_of())
+    if session.args.json:
+        session.print(render.to_json(revisions))
+        return 0
+    rows = [(r.effective, r.entry.entry_id, r.entry.type, r.wave, r.planned, r.status,
+             r.entry.recorded_at, r.entry.source.title if r.entry.source else "(operational)",
+             r.note or r.entry.reason)
+            for r in revisions]
+    session.print(render.table(
+        ["effective", "entry", "type", "wave", "planned", "status", "recorded", "source", "note / reason"], rows,
+        max_width=48,
+    ))
+    return 0
+
+
+def cmd_log(session: Session) -> int:
+    model = session.read_model()
+    query = LogQuery(programme=session.args.programme, first=session.args.limit, after=session.args.after)
+    page = model.log_page(query)
+    if session.args.json:
+        session.print(render.to_json(page.entries))
+        return 0
+    rows = [(e.position, e.entry_id, e.type, e.effective, e.recorded_at, e.recorded_by,
+             e.source.title if e.source else "(operational)",
+             "retracted" if e.retracted_by else ("corrected" if e.corrected_by else ""))
+            for e in page.entries]
+    session.print(render.table(
+        ["pos", "entry", "type", "effective", "recorded_at", "recorded_by", "source", "later"], rows, max_width=50,
+    ))
+    if page.has_more:
+        last = page.entries[-1].position
+        session.print(f"(more: ledger log --after {last})")
+    return 0
+
+
+def cmd_run(session: Session) -> int:
+    """The main job: make sure the ledger holds history, then show the plan today."""
+    if session.app.last_position() == 0:
+        session.print(f"empty ledger at {session.location.describe()}: importing {DEFAULT_DATASET!r}")
+        session.args.source = DEFAULT_DATASET
+        cmd_import(session)
+    session.args.programme = None
+    session.args.json = False
+    return cmd_plan(session)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ledger", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, handler: Callable[[Session], int], help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("--database", help="sqlite:///file.db or postgresql://user@host/db")
+        sub.set_defaults(handler=handler)
+        return sub
+
+    def as_of_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--recorded-as-of", help="as the ledger knew it at this time (default now)")
+        sub.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    sub = command("import", cmd_import, "import a JSON Lines file or a bundled dataset, all or nothing")
+    sub.add_argument("source", help="a .jsonl file, or a bundled dataset name such as helseplattformen")
+    sub = command("export", cmd_export, "write the whole log as JSON Lines")
+    sub.add_argument("--output", help="write to this file instead of standard output")
+    sub.add_argument("--programme", help="only this programme's entries")
+    sub = command("plan", cmd_plan, "the plan of a programme on a date")
+    sub.add_argument("programme", nargs="?", help="programme id (optional when there is only one)")
+    sub.add_argument("--as-of", help="the date, YYYY-MM-DD (default today)")
+    as_of_options(sub)
+    sub = command("compare", cmd_compare, "a baseline against a later plan and the actual go-lives")
+    sub.add_argument("programme")
+    sub.add_argument("--baseline", required=True, help="a baseline name or a date YYYY-MM-DD")
+    sub.add_argument("--against", help="compare with the plan on this date (default today)")
+    as_of_options(sub)
+    sub = command("history", cmd_history, "every revision of an actor's planned go-live")
+    sub.add_argument("programme")
+    sub.add_argument("actor")
+    as_of_options(sub)
+    sub = command("log", cmd_log, "the audit trail: who recorded what, when, from which source")
+    sub.add_argument("--programme")
+    sub.add_argument("--limit", type=int, default=1000)
+    sub.add_argument("--after", type=int, default=0, help="start after this position")
+    sub.add_argument("--json", action="store_true")
+    sub = command("run", cmd_run, "import the bundled history into an empty ledger, then show the plan")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    """Entry point of the `ledger` command."""
+    args = _parser().parse_args(argv)
+    session: Session | None = None
+    try:
+        session = Session(args, out, err)
+        return int(args.handler(session))
+    except ImportRejected as rejected:
+        print(f"error [{rejected.code}]: {len(rejected.errors)} bad line(s); nothing was written", file=err)
+        for line in rejected.errors:
+            print(f"  {line}", file=err)
+        return 2
+    except LedgerError as error:
+        print(f"error [{error.code}]: {error}", file=err)
+        return 2
+    finally:
+        if session is not None:
+            session.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

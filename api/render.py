@@ -1,0 +1,67 @@
+"""Turn read-side views into plain tables for people and JSON for programs."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from ledger.values import PlannedWindow, Source
+
+
+def jsonable(value: Any) -> Any:
+    """A JSON-ready copy of a view: dates as ISO strings, money as decimal strings."""
+    if isinstance(value, PlannedWindow | Source):
+        return value.to_json()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | frozenset | set):
+        items = [jsonable(v) for v in value]
+        return sorted(items) if isinstance(value, frozenset | set) else items
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def to_json(value: Any) -> str:
+    """Pretty JSON of a view."""
+    return json.dumps(jsonable(value), indent=2, ensure_ascii=False)
+
+
+def cell(value: Any) -> str:
+    """One table cell."""
+    if value is None:
+        return "-"
+    if isinstance(value, PlannedWindow):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}".replace(",", " ").removesuffix(".00")
+    if isinstance(value, list | tuple):
+        return ", ".join(cell(v) for v in value)
+    return str(value)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, max_width: int = 60) -> str:
+    """A left-aligned text table with a header rule; long cells are cut with an ellipsis."""
+    texts = [[_cut(cell(v), max_width) for v in row] for row in rows]
+    widths = [max([len(h), *(len(r[i]) for r in texts)]) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(t.ljust(w) for t, w in zip(row, widths, strict=True)).rstrip() for row in texts]
+    return "\n".join(lines)
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -1,0 +1,46 @@
+"""Make the event tables refuse UPDATE and DELETE at the database level.
+
+The application never updates or deletes a stored event; these triggers make sure nobody
+else does either, whatever client they use. Snapshots are protected the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+REFUSAL = "the programme ledger is append-only: stored entries cannot be changed or deleted"
+
+
+def _sqlite_statements(table: str) -> list[str]:
+    return [
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{action.lower()} BEFORE {action} ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{REFUSAL}'); END"
+        for action in ("UPDATE", "DELETE")
+    ]
+
+
+def _postgres_statements(table: str) -> list[str]:
+    function = f"{table}_refuse_change"
+    return [
+        f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS "
+        f"$$ BEGIN RAISE EXCEPTION '{REFUSAL}'; END $$",
+        f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}",
+        f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+        f"FOR EACH ROW EXECUTE FUNCTION {function}()",
+        f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}",
+        f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
+    ]
+
+
+def protect(recorders: list[Any], *, postgres: bool) -> None:
+    """Install the refusing triggers on every recorder's table (idempotent)."""
+    for recorder in recorders:
+        table = recorder.events_table_name
+        statements = _postgres_statements(table) if postgres else _sqlite_statements(table)
+        with recorder.datastore.transaction(commit=True) as cursor:
+            if postgres:
+                # Concurrent starts must not race on CREATE OR REPLACE FUNCTION.
+                cursor.execute("SELECT pg_advisory_xact_lock(4242001)")
+            for statement in statements:
+                cursor.execute(statement)

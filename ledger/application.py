@@ -1,0 +1,252 @@
+"""The use-case facade: load programmes, let them check and append entries, save atomically.
+
+A batch of entries (one command, a decision, an import file) is saved in one transaction
+or not at all. Reading the log in position order is what every projection builds on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+
+from ledger import append_only
+from ledger.codec import content_digest, decode_stored_entry, encode_entry
+from ledger.entry import Entry, entry_id
+from ledger.errors import ImportRejected, KeyConflict, LedgerError, LineError
+from ledger.programme import ProgrammeLedger, programme_id
+from ledger.settings import StoreLocation
+
+SNAPSHOT_MIN_EVENTS = 100
+CONFLICT_RETRIES = 3
+Progress = Callable[[int, int], None]
+
+
+class EntryAsJSON(Transcoding):
+    """Stores an `Entry` in the import/export JSON form, so the log reads like an import file."""
+
+    type = Entry
+    name = "ledger_entry"
+
+    def encode(self, obj: Entry) -> dict[str, Any]:
+        return encode_entry(obj)
+
+    def decode(self, data: dict[str, Any]) -> Entry:
+        return decode_stored_entry(data)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What recording one entry did: its id, and whether it was new."""
+
+    entry_id: str
+    seq: int
+    added: bool
+    position: int | None = None  # global log position; None when it was already present
+
+
+@dataclass(frozen=True)
+class RecordedEntry:
+    """An entry as stored: its place in the log, when it was recorded, and its content."""
+
+    position: int
+    seq: int
+    recorded_at: datetime
+    entry: Entry
+
+    @property
+    def entry_id(self) -> str:
+        """The entry's public id, such as `helseplattformen:12`."""
+        return entry_id(self.entry.programme, self.seq)
+
+
+class LedgerApplication(Application[UUID]):
+    """The programme ledger's write side."""
+
+    name = "Ledger"
+    is_snapshotting_enabled = True
+    env: ClassVar[dict[str, str]] = {
+        "AGGREGATE_CACHE_MAXSIZE": "64",
+        # Commands leave a cached programme untouched when they fail, and a failed save
+        # evicts it, so copying it on every command would be wasted work.
+        "DEEPCOPY_FROM_AGGREGATE_CACHE": "n",
+    }
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        super().__init__(env)
+        self._write_lock = threading.Lock()
+        self._snapshot_versions: dict[UUID, int] = {}
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(EntryAsJSON())
+
+    # -- writing -----------------------------------------------------------------------
+
+    def record(self, entry: Entry) -> Receipt:
+        """Record one entry (a decision counts as one); raises its `LedgerError` if refused."""
+        return self._record_batch([entry], collect=False)[0]
+
+    def record_many(
+        self, entries: Sequence[Entry], *, lines: Sequence[int] | None = None,
+        progress: Progress | None = None,
+    ) -> list[Receipt]:
+        """Record entries all or nothing; every refused entry is reported in `ImportRejected`."""
+        return self._record_batch(entries, collect=True, lines=lines, progress=progress)
+
+    def _record_batch(
+        self, entries: Sequence[Entry], *, collect: bool,
+        lines: Sequence[int] | None = None, progress: Progress | None = None,
+    ) -> list[Receipt]:
+        with self._write_lock:
+            for attempt in range(CONFLICT_RETRIES):
+                programmes: dict[str, ProgrammeLedger] = {}
+                try:
+                    receipts = self._check_all(entries, programmes, collect, lines, progress)
+                    recordings = self.save(*programmes.values())
+                except IntegrityError:
+                    self._evict(programmes)  # another process appended first: reload, retry
+                    if attempt == CONFLICT_RETRIES - 1:
+                        raise KeyConflict(
+                            "the programme kept changing under this command; try again"
+                        ) from None
+                    continue
+                except BaseException:
+                    self._evict(programmes)
+                    raise
+                self._snapshot_if_due(programmes.values())
+                return self._with_positions(receipts, recordings)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _check_all(
+        self, entries: Sequence[Entry], programmes: dict[str, ProgrammeLedger], collect: bool,
+        lines: Sequence[int] | None, progress: Progress | None,
+    ) -> list[Receipt]:
+        receipts: list[Receipt] = []
+        errors: list[LineError] = []
+        for index, entry in enumerate(entries):
+            try:
+                receipts.append(self._check_one(entry, programmes))
+            except LedgerError as error:
+                if not collect:
+                    raise
+                line = lines[index] if lines else index + 1
+                errors.append(LineError(line, error.code, str(error)))
+            if progress and (index % 500 == 0 or index == len(entries) - 1):
+                progress(index + 1, len(entries))
+        if errors:
+            raise ImportRejected(errors)
+        return receipts
+
+    def _check_one(self, entry: Entry, programmes: dict[str, ProgrammeLedger]) -> Receipt:
+        digest = content_digest(entry)
+        programme = programmes.get(entry.programme) or self._load(entry.programme)
+        if programme is None:
+            programme = ProgrammeLedger.open(entry, digest)
+            programmes[entry.programme] = programme
+            return Receipt(entry_id(entry.programme, 1), 1, added=True)
+        programmes[entry.programme] = programme
+        seq = programme.existing(entry, digest)
+        if seq is not None:
+            return Receipt(entry_id(entry.programme, seq), seq, added=False)
+        seq = programme.record(entry, digest)
+        return Receipt(entry_id(entry.programme, seq), seq, added=True)
+
+    def _load(self, programme: str) -> ProgrammeLedger | None:
+        try:
+            aggregate: Any = self.repository.get(programme_id(programme))
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(aggregate, ProgrammeLedger)
+        return aggregate
+
+    def _evict(self, programmes: dict[str, ProgrammeLedger]) -> None:
+        cache = self.repository.cache
+        if cache is None:
+            return
+        for programme in programmes.values():
+            with contextlib.suppress(KeyError):
+                cache.get(programme.id, evict=True)
+
+    @staticmethod
+    def _with_positions(receipts: list[Receipt], recordings: Sequence[Any]) -> list[Receipt]:
+        positions = {
+            (r.domain_event.originator_id, r.domain_event.originator_version): r.notification.id
+            for r in recordings
+        }
+        return [
+            Receipt(
+                receipt.entry_id, receipt.seq, receipt.added,
+                positions.get((programme_id(receipt.entry_id.rpartition(":")[0]), receipt.seq)),
+            )
+            if receipt.added else receipt
+            for receipt in receipts
+        ]
+
+    # -- snapshots ---------------------------------------------------------------------
+
+    def _snapshot_if_due(self, programmes: Any) -> None:
+        """Snapshot when the tail since the last one is a quarter of the stream (or 100).
+
+        Geometric spacing keeps the total snapshot cost linear in the stream's length while
+        no command replays more than a fifth of it.
+        """
+        assert self.snapshots is not None
+        for programme in programmes:
+            last = self._snapshot_versions.get(programme.id)
+            if last is None:
+                stored = self.snapshots.recorder.select_events(programme.id, desc=True, limit=1)
+                last = stored[0].originator_version if stored else 0
+            if programme.version - last >= max(SNAPSHOT_MIN_EVENTS, programme.version // 4):
+                self.snapshots.put([ProgrammeLedger.Snapshot.take(programme)])
+                last = programme.version
+            self._snapshot_versions[programme.id] = last
+
+    # -- reading -----------------------------------------------------------------------
+
+    def read(self, after: int = 0, limit: int = 1000) -> list[RecordedEntry]:
+        """Up to `limit` entries with a log position greater than `after`, in order."""
+        notifications = self.recorder.select_notifications(start=after + 1, limit=limit)
+        found = []
+        for notification in notifications:
+            event: Any = self.mapper.to_domain_event(notification)
+            found.append(
+                RecordedEntry(
+                    position=notification.id,
+                    seq=event.originator_version,
+                    recorded_at=event.timestamp,
+                    entry=event.entry,
+                )
+            )
+        return found
+
+    def read_all(self, after: int = 0, batch: int = 5000) -> list[RecordedEntry]:
+        """Every entry after `after`, read in batches."""
+        found: list[RecordedEntry] = []
+        while chunk := self.read(after, batch):
+            found.extend(chunk)
+            after = chunk[-1].position
+        return found
+
+    def last_position(self) -> int:
+        """The greatest log position, 0 for an empty ledger."""
+        return self.recorder.max_notification_id() or 0
+
+
+def open_ledger(location: StoreLocation) -> LedgerApplication:
+    """Connect to (and if needed create) the event store, with append-only tables."""
+    if not location.is_postgres:
+        location.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    app = LedgerApplication(env=location.eventsourcing_env())
+    recorders: list[Any] = [app.recorder]
+    if app.snapshots is not None:
+        recorders.append(app.snapshots.recorder)
+    append_only.protect(recorders, postgres=location.is_postgres)
+    return app

@@ -1,0 +1,561 @@
+"""What a ledger entry says: one immutable `Change` class per entry type.
+
+A change is the content of an entry (the envelope with dates and provenance is in
+`ledger.entry`). Each change knows which facts it asserts (`facts`) and which registered
+subjects it refers to (`references`). The rules that involve several facts, such as
+"an actor goes live once", are in `ledger.rules`. Field types drive the JSON codec
+(`ledger.codec`): `Slug` fields are ids, `Text` fields free text, `Decimal` fields money.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, ClassVar
+
+from ledger.timeline import FactKey
+from ledger.values import PlannedWindow
+
+Slug = Annotated[str, "slug"]
+Text = Annotated[str, "text"]
+
+Fact = tuple[FactKey, object]
+Reference = tuple[str, str, str]  # (kind, slug, field that named it)
+
+FOLLOWS_WAVE = "follows wave"
+POSTPONED = "postponed"
+UNSCHEDULED = "unscheduled"
+
+
+class ActorKind(StrEnum):
+    """What sort of organisation an actor is."""
+
+    REGIONAL_HEALTH_AUTHORITY = "regional_health_authority"
+    HEALTH_TRUST = "health_trust"
+    HOSPITAL = "hospital"
+    MUNICIPALITY = "municipality"
+    GP_OFFICE = "gp_office"
+    EMERGENCY_CLINIC = "emergency_clinic"
+    PRIVATE = "private"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """How an actor's go-live is planned: with its wave, on its own window, or not at all."""
+
+    mode: str
+    window: PlannedWindow | None = None
+
+
+@dataclass(frozen=True)
+class GoLive:
+    """An actor went live (on the version's effective date), in `wave` where known."""
+
+    wave: str | None
+
+
+class Change:
+    """Base of every entry type. Subclasses are frozen dataclasses."""
+
+    TYPE: ClassVar[str]
+    # Types that may only stand alone, never inside a decision.
+    STANDALONE: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.TYPE = cls.__name__
+
+    def facts(self, seq: int) -> list[Fact]:
+        """The facts this change asserts when recorded as entry `seq`."""
+        raise NotImplementedError
+
+    def references(self) -> list[Reference]:
+        """Registered subjects this change needs, besides those it registers itself."""
+        return []
+
+    def describe(self) -> str:
+        """One line for logs and tables."""
+        return self.TYPE
+
+
+# -- programme -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProgrammeRegistered(Change):
+    """A programme enters the ledger; always the programme's first entry."""
+
+    STANDALONE: ClassVar[bool] = True
+    name: Text
+    owner: Text
+    description: Text | None = None
+    strategic_goal: Text | None = None
+    segment: Text | None = None
+    contact: Text | None = None
+
+    def facts(self, seq: int) -> list[Fact]:
+        return [(("programme", "-", "profile"), self)]
+
+    def describe(self) -> str:
+        return f"programme {self.name!r} registered, owner {self.owner}"
+
+
+@dataclass(frozen=True)
+class StatusAssessed(Change):
+    """The programme's overall status and risk were assessed."""
+
+    status: Text
+    risk: Text
+    summary: Text | None = None
+    risks: tuple[Text, ...] = ()
+
+    def facts(self, seq: int) -> list[Fact]:
+        return [(("programme", "-", "status"), self)]
+
+    def describe(self) -> str:
+        return f"status {self.status!r}, risk {self.risk!r}"
+
+
+# -- actors and waves ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActorRegistered(Change):
+    """An organisation (trust, municipality, GP office, ...) is known to the programme."""
+
+    actor: Slug
+    name: Text
+    kind: ActorKind
+    parent: Slug | None = None
+    county: Text | None = None
+
+    def facts(self, seq: int) -> list[Fact]:
+        return [(("actor", self.actor, "profile"), self)]
+
+    def references(self) -> list[Reference]:
+        return [("actor", self.parent, "parent")] if self.parent else []
+
+    def describe(self) -> str:
+        return f"{self.actor} registered ({self.kind.value})"
+
+
+@dataclass(frozen=True)
+class ActorJoined(Change):
+    """An actor joined the programme's rollout."""
+
+    actor: Slug
+
+    def facts(self, seq: int) -> list[Fact]:
+        return [(("actor", self.actor, "membership"), "member")]
+
+    def references(self) -> list[Reference]:
+        return [("actor", self.actor, "actor")]
+
+    def describe(self) -> str:
+        return f"{self.actor} joined"
+
+
+@dataclass(frozen=True)
+class ActorLeft(Change):
+    """An actor left the programme's rollout (its status becomes withdrawn)."""
+
+    actor: Slug
+
+    def facts(self, seq: int) -> list[Fact]:
+        return [(("actor", self.actor, "membership"), "left")]
+
+    def references(self) -> list[Reference]:
+        return [("actor", self.actor, "actor")]
+
+    def describe(self) -> str:
+        return f"{self.actor} left"
+
+
+@dataclass(frozen=True)
+class ActorAssignedToWave(Change):
+    """An actor is planned to go live with a wave; its planned date follows the wave's."""
+
+    actor: Slug
+    wave: Slug
+
+    def facts(self, seq: int) -> list[Fact]:
+        return [
+            (("actor", self.actor, "wave"), self.wave),
+            (("actor", self.actor, "schedule"), Schedule(FOLLOWS_WAVE)),
+        ]
+
+    def references(self) -> list[Reference]:
+        return [("actor", self.actor, "actor"), ("wave", self.wave, "wave")]
+
+    def describe(self) -> str:
+        return f"{self.actor} assigned to {self.wave}"
+
+
+@dataclass(frozen=True)
+class ActorMovedToWave(ActorAssignedToWave):
+    """An actor moves from one wave to another."""
+
+    from_wave: Slug | None = None
+
+    def references(self) -> list[Reference]:
+        found = super().references()
+        return [*found, ("wave", self.from_wave, "from_wave")] if self.from_wave else found
+
+    def describe(self) -> str:
+        return f"{self.actor} moved {('from ' + self.from_wave + ' ') if self.from_wave else ''}to {self.wave}"
+
+
+@dataclass(frozen=True)
+class GoLivePostponed(Change):
+    """An actor's go-live is put off to its own window, or to no date at all (window None)."""
+
+    actor: Slug
+    window: PlannedWindow | None
+    wave: Slug | None = None
+
+    def facts(self, seq: int) -> list[Fact]:
+        schedule = Schedule(POSTPONED, self.window) if self.window else Schedule(UNSCHEDULED)
+        return [(("actor", self.actor, "schedule"), schedule)]
+
+    def references(self) -> list[Reference]:
+        found: list[Reference] = [("actor", self.actor, "actor")]
+        return [*found, ("wave", self.wave, "wave")] if self.wave else found
+
+    def describe(self) -> str:
+        return f"{self.actor} postponed to {self.window or 'unscheduled'}"
+
+
+@dataclass(frozen=True)
+class GoLiveRecorded(Change):
+    """Actors went live on the entry's effective date."""
+
+    actors: tuple[Slug, ...]
+    wave: Slug | None = None
+
+    def facts(self, seq: int) -> list[Fact]:
+        return [(("actor", actor, "golive"), GoLive(self.wave)) for actor in self.actors]
+
+    def references(self) -> list[Reference]:
+        found = [("actor", actor, f"actors[{i}]") for i, actor in enumerate(self.actors)]
+        return [*found, ("wave", self.wave, "wave")] if self.wave else found
+
+    def describe(self) -> str:
+        wave = f" in {self.wave}" if self.wave else ""
+        return f"go-live{wave}: {', '.join(self.actors)}"
+
+
+@dataclass(frozen=True)
+class WavePlanned(Change):
+    """A production wave (go-live batch) is planned with a window."""
+
+    wave: Slug
+    code: Text
+    window: PlannedWindow
+    name: Text | None = None
+
+    def facts(self, seq: int) -> list[Fact]:
+        return [
+            (("wave", self.wave, "profile"), self),
+            (("wave", self.wave, "window"), self.window),
+        ]
+
+    def describe(self) -> str:
+        return f"wave {self.code} planned for {self.window}"
+
+
+@dataclass(frozen=True)
+class WaveRescheduled(Change):
+    """A wave's planned window changes."""
+
+    wave: Slug
+    window: PlannedWindow
+
+    def facts(self, seq: int) -> list[Fact]:
+        return [(("wave", self.wave, "window"), self.window)]
+
+    def references(self) -> list[Reference]:
+        return [("wave", self.wave, "wave")]
+
+    def describe(self) -> str:
+        return f"{self.wave} rescheduled to {self.window}"
+
+
+# -- deliverables ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeliverablePlanned(Change):
+    """A deliverable or milestone is planned."""
+
+    deliverable: Slug
+    name: Text
+    window: PlannedWindow
+
+    def facts(self, seq: int) -> list[Fact]:
+        return [
+            (("deliverable", self.deliverable, "profile"), self),
+            (("deliverable", self.deliverable, "window"), self.window),
+        ]
+
+    def describe(self) -> str:
+        return f"deliverable {self.name!r} planned for {self.window}"
+
+
+@dataclass(frozen=True)
+class DeliverableRescheduled(Change):
+    """A deliverable's planned window changes."""
+
+    deliverable: Slug
+    window: PlannedWindow
+
+    def facts(self, seq: int) -> list[Fact]:
+        return [(("deliverable", self.deliverable, "window"), self.window)]
+
+    def references(self) -> list[Reference]:
+        return [("deliverable", self.deliverable, "deliverable")]
+
+    def describe(self) -> str:
+        return f"{self.deliverable} rescheduled to {self.window}"
+
+
+@dataclass(frozen=True)
+class DeliverableCompleted(Change):
+    """A deliverable was completed on the entry's effective date."""
+
+    deliverable: Slug
+
+    def facts(self, seq: int) -> list[Fact]:
+        return [(("deliverable", self.deliverable, "completed"), True)]
+
+    def references(self) -> list[Reference]:
+        return [("deliverable", self.deliverable, "deliverable")]
+
+    def describe(self) -> str:
+        return f"{self.deliverable} completed"
+
+
+# -- money -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReserveEstablished(Change):
+    """A cost reserve (such as a risk reserve) is set up with a total."""
+
+    reserve: Slug
+    name: Text
+    total: Decimal
+
+    def facts(self, seq: int) -> list[Fact]:
+        return [
+            (("reserve", self.reserve, "profile"), self),
+            (("reserve", self.reserve, "total"), self.total),
+        ]
+
+    def describe(self) -> str:
+        return f"reserve {self.name!r} established with {self.total} NOK"
+
+
+@dataclass(frozen=True)
+class ReserveChanged(Change):
+    """A reserve's total changes."""
+
+    reserve: Slug
+    total: Decimal
+
+    def facts(self, seq: int) -> list[Fact]:
+        return [(("reserve", self.reserve, "total"), self.total)]
+
+    def references(self) -> list[Reference]:
+        return [("reserve", self.reserve, "reserve")]
+
+    def describe(self) -> str:
+        return f"{self.reserve} total set to {self.total} NOK"
+
+
+@dataclass(frozen=True)
+class AllocationMade(Change):
+    """An amount of a reserve is set aside for a purpose."""
+
+    allocation: Slug
+    reserve: Slug
+    purpose: Text
+    amount: Decimal
+    actors: tuple[Slug, ...] = ()
+
+    def facts(self, seq: int) -> list[Fact]:
+        return [
+            (("allocation", self.allocation, "profile"), self),
+            (("allocation", self.allocation, "amount"), self.amount),
+        ]
+
+    def references(self) -> list[Reference]:
+        found = [("actor", actor, f"actors[{i}]") for i, actor in enumerate(self.actors)]
+        return [("reserve", self.reserve, "reserve"), *found]
+
+    def describe(self) -> str:
+        return f"{self.amount} NOK of {self.reserve} allocated to {self.purpose!r}"
+
+
+@dataclass(frozen=True)
+class AllocationRevised(Change):
+    """An allocation's amount changes."""
+
+    allocation: Slug
+    amount: Decimal
+
+    def facts(self, seq: int) -> list[Fact]:
+        return [(("allocation", self.allocation, "amount"), self.amount)]
+
+    def references(self) -> list[Reference]:
+        return [("allocation", self.allocation, "allocation")]
+
+    def describe(self) -> str:
+        return f"{self.allocation} revised to {self.amount} NOK"
+
+
+@dataclass(frozen=True)
+class AllocationReleased(Change):
+    """Part of an allocation is paid out to its purpose."""
+
+    allocation: Slug
+    amount: Decimal
+
+    def facts(self, seq: int) -> list[Fact]:
+        return [(("allocation", self.allocation, f"release:{seq}"), self.amount)]
+
+    def references(self) -> list[Reference]:
+        return [("allocation", self.allocation, "allocation")]
+
+    def describe(self) -> str:
+        return f"{self.amount} NOK of {self.allocation} released"
+
+
+@dataclass(frozen=True)
+class CostRecorded(Change):
+    """An actual cost is booked against an allocation."""
+
+    allocation: Slug
+    amount: Decimal
+
+    def facts(self, seq: int) -> list[Fact]:
+        return [(("allocation", self.allocation, f"cost:{seq}"), self.amount)]
+
+    def references(self) -> list[Reference]:
+        return [("allocation", self.allocation, "allocation")]
+
+    def describe(self) -> str:
+        return f"{self.amount} NOK cost booked on {self.allocation}"
+
+
+# -- statements and baselines ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatementRecorded(Change):
+    """A dated statement or finding, such as a user committee's statement."""
+
+    kind: Slug
+    title: Text
+    summary: Text
+    by: Text | None = None
+    actors: tuple[Slug, ...] = ()
+
+    def facts(self, seq: int) -> list[Fact]:
+        return [(("statement", str(seq), "profile"), self)]
+
+    def references(self) -> list[Reference]:
+        return [("actor", actor, f"actors[{i}]") for i, actor in enumerate(self.actors)]
+
+    def describe(self) -> str:
+        return f"{self.kind}: {self.title}"
+
+
+@dataclass(frozen=True)
+class BaselineNamed(Change):
+    """A named baseline: the plan as of `as_of` (for example "original plan")."""
+
+    name: Text
+    as_of: date
+    description: Text | None = None
+
+    def facts(self, seq: int) -> list[Fact]:
+        return [(("baseline", self.name, "profile"), self)]
+
+    def describe(self) -> str:
+        return f"baseline {self.name!r} = plan as of {self.as_of}"
+
+
+# -- entries about entries -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DecisionRecorded(Change):
+    """A decision (board, committee) making several changes at once: all or none."""
+
+    STANDALONE: ClassVar[bool] = True
+    title: Text
+    changes: tuple[Change, ...]
+
+    def facts(self, seq: int) -> list[Fact]:
+        return [fact for change in self.changes for fact in change.facts(seq)]
+
+    def references(self) -> list[Reference]:
+        return [
+            (kind, slug, f"changes[{i}].{field}")
+            for i, change in enumerate(self.changes)
+            for kind, slug, field in change.references()
+        ]
+
+    def describe(self) -> str:
+        return f"decision {self.title!r}: " + "; ".join(c.describe() for c in self.changes)
+
+
+@dataclass(frozen=True)
+class EntryCorrected(Change):
+    """An earlier entry's content is replaced, from now on; the original stays on record.
+
+    `target_entry` is the entry id (`programme:sequence`); a client may name the target by its
+    idempotency key instead, and the ledger fills in the id. `effective` is the corrected
+    entry's effective date (None keeps the original's).
+    """
+
+    STANDALONE: ClassVar[bool] = True
+    replacement: Change
+    target_entry: Text | None = None
+    target_key: Text | None = None
+    effective: date | None = None
+
+    def facts(self, seq: int) -> list[Fact]:
+        return []
+
+    def describe(self) -> str:
+        return f"corrects {self.target_entry or self.target_key}: {self.replacement.describe()}"
+
+
+@dataclass(frozen=True)
+class EntryRetracted(Change):
+    """An earlier entry is withdrawn, from now on; the original stays on record."""
+
+    STANDALONE: ClassVar[bool] = True
+    target_entry: Text | None = None
+    target_key: Text | None = None
+
+    def facts(self, seq: int) -> list[Fact]:
+        return []
+
+    def describe(self) -> str:
+        return f"retracts {self.target_entry or self.target_key}"
+
+
+def change_types() -> dict[str, type[Change]]:
+    """Every entry type by name."""
+    found: dict[str, type[Change]] = {}
+    pending: list[type[Change]] = [Change]
+    while pending:
+        for sub in pending.pop().__subclasses__():
+            found[sub.TYPE] = sub
+            pending.append(sub)
+    return found

@@ -1,0 +1,57 @@
+"""A ledger entry: a change wrapped in its effective date, idempotency key and provenance.
+
+`recorded_by` is part of the provenance but is always set by the ledger from the caller's
+identity; `recorded_at` and the position are the store's and live on the recorded event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from ledger.changes import Change
+from ledger.values import Source
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Who decided, from which document, why, and who recorded it."""
+
+    recorded_by: str
+    source: Source | None = None
+    deciding_body: str | None = None
+    reason: str | None = None
+
+    @property
+    def operational(self) -> bool:
+        """An entry without a source is live operational recording, and is marked so."""
+        return self.source is None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of the ledger, as the client stated it."""
+
+    programme: str
+    change: Change
+    effective: date
+    key: str
+    provenance: Provenance
+
+    @property
+    def type(self) -> str:
+        """The entry type's name, such as `GoLiveRecorded`."""
+        return self.change.TYPE
+
+
+def entry_id(programme: str, seq: int) -> str:
+    """The public id of entry `seq` of a programme, such as `helseplattformen:12`."""
+    return f"{programme}:{seq}"
+
+
+def parse_entry_id(text: str) -> tuple[str, int] | None:
+    """Split an entry id into programme and sequence; None if it is not one."""
+    programme, _, seq = text.rpartition(":")
+    if not programme or not seq.isdigit():
+        return None
+    return programme, int(seq)

@@ -1,0 +1,238 @@
+"""Value types of the ledger: money, dates, slugs, planned windows and sources.
+
+Each `parse_*` function takes what a client sent (JSON-ish) and returns a typed value or
+raises `InvalidInput` naming what was wrong. Values are immutable and compare by value.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from ledger.errors import InvalidInput
+
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
+MONEY = re.compile(r"\d{1,18}(\.\d{1,2})?")
+
+
+def parse_slug(raw: object, field: str) -> str:
+    """A lower-case identifier such as `st-olavs-hospital` or `pd1`."""
+    if not isinstance(raw, str) or not SLUG.fullmatch(raw):
+        raise InvalidInput(
+            f"{raw!r} is not a valid id: use lower-case letters, digits and '-' "
+            "(at most 80 characters, starting with a letter or digit)",
+            field=field,
+        )
+    return raw
+
+
+def parse_text(raw: object, field: str, *, max_length: int = 4000) -> str:
+    """A non-empty string of bounded length."""
+    if not isinstance(raw, str) or not raw.strip():
+        raise InvalidInput("must be a non-empty string", field=field)
+    if len(raw) > max_length:
+        raise InvalidInput(f"is longer than {max_length} characters", field=field)
+    return raw
+
+
+def parse_date(raw: object, field: str) -> date:
+    """A calendar date written YYYY-MM-DD; impossible dates such as 2023-02-30 fail."""
+    if isinstance(raw, date) and not isinstance(raw, datetime):
+        return raw
+    if not isinstance(raw, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+        raise InvalidInput(f"{raw!r} is not a date in the form YYYY-MM-DD", field=field)
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(f"{raw!r} is not a real calendar date", field=field) from None
+
+
+def parse_money(raw: object, field: str) -> Decimal:
+    """NOK as a decimal string: non-negative, finite, at most 18 digits and 2 decimals.
+
+    JSON numbers are refused because a float cannot carry money exactly.
+    """
+    if isinstance(raw, Decimal):
+        if not raw.is_finite():
+            raise InvalidInput(f"{raw} is not a finite amount", field=field)
+        raw = format(raw, "f")
+    if isinstance(raw, (bool, int | float)):
+        raise InvalidInput(
+            f"{raw!r} is a JSON number; write money as a decimal string such as \"1250.50\"",
+            field=field,
+        )
+    if not isinstance(raw, str) or not MONEY.fullmatch(raw):
+        raise InvalidInput(
+            f"{raw!r} is not an amount: use a non-negative decimal string with at most "
+            "2 decimals, such as \"380000000\" or \"1250.50\"",
+            field=field,
+        )
+    try:
+        return Decimal(raw)
+    except InvalidOperation:  # pragma: no cover - the pattern already guarantees a number
+        raise InvalidInput(f"{raw!r} is not an amount", field=field) from None
+
+
+def format_money(amount: Decimal) -> str:
+    """The canonical decimal string of an amount (no exponent, no trailing noise)."""
+    return format(amount, "f")
+
+
+class Precision(StrEnum):
+    """How exactly a planned window was stated by its source."""
+
+    DAY = "day"
+    MONTH = "month"
+    QUARTER = "quarter"
+    HALF = "half"
+    SEASON = "season"
+    YEAR = "year"
+    WINDOW = "window"
+
+
+@dataclass(frozen=True)
+class PlannedWindow:
+    """A planned date as the source gave it: bounds, precision and the source's own words.
+
+    A bound is None when the source gave none ("before summer 2024" has no earliest day);
+    the ledger never invents one.
+    """
+
+    earliest: date | None
+    latest: date | None
+    precision: Precision
+    label: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The window as a JSON object."""
+        return {
+            "earliest": self.earliest.isoformat() if self.earliest else None,
+            "latest": self.latest.isoformat() if self.latest else None,
+            "precision": self.precision.value,
+            "label": self.label,
+        }
+
+    def __str__(self) -> str:
+        bounds = f"{self.earliest or '…'}..{self.latest or '…'}"
+        if self.earliest and self.earliest == self.latest:
+            bounds = str(self.earliest)
+        return f"{self.label} ({bounds})" if self.label != bounds else bounds
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _window_from_shorthand(text: str, field: str) -> PlannedWindow:
+    if m := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text):
+        day = parse_date(text, field)
+        return PlannedWindow(day, day, Precision.DAY, text)
+    if m := re.fullmatch(r"(\d{4})-(\d{2})", text):
+        year, month = int(m[1]), int(m[2])
+        if not 1 <= month <= 12:
+            raise InvalidInput(f"{text!r} names month {month}, which does not exist", field=field)
+        return PlannedWindow(date(year, month, 1), _month_end(year, month), Precision.MONTH, text)
+    if m := re.fullmatch(r"(\d{4})-Q([1-4])", text):
+        year, quarter = int(m[1]), int(m[2])
+        first = 3 * quarter - 2
+        return PlannedWindow(
+            date(year, first, 1), _month_end(year, first + 2), Precision.QUARTER, text
+        )
+    if m := re.fullmatch(r"(\d{4})-H([12])", text):
+        year, half = int(m[1]), int(m[2])
+        first = 1 if half == 1 else 7
+        return PlannedWindow(date(year, first, 1), _month_end(year, first + 5), Precision.HALF, text)
+    if m := re.fullmatch(r"(\d{4})", text):
+        year = int(m[1])
+        return PlannedWindow(date(year, 1, 1), date(year, 12, 31), Precision.YEAR, text)
+    raise InvalidInput(
+        f"{text!r} is not a window: use an object with earliest, latest, precision and label, "
+        "or one of YYYY-MM-DD, YYYY-MM, YYYY-Qn, YYYY-Hn, YYYY",
+        field=field,
+    )
+
+
+def parse_window(raw: object, field: str) -> PlannedWindow:
+    """A planned window from an object or a shorthand string (see docs/import-format.md)."""
+    if isinstance(raw, PlannedWindow):
+        return raw
+    if isinstance(raw, str):
+        return _window_from_shorthand(raw, field)
+    if not isinstance(raw, dict):
+        raise InvalidInput("must be a window object or a shorthand string", field=field)
+    unknown = set(raw) - {"earliest", "latest", "precision", "label"}
+    if unknown:
+        raise InvalidInput(f"unknown window field(s): {', '.join(sorted(unknown))}", field=field)
+    earliest = None if raw.get("earliest") is None else parse_date(raw["earliest"], f"{field}.earliest")
+    latest = None if raw.get("latest") is None else parse_date(raw["latest"], f"{field}.latest")
+    if earliest is None and latest is None:
+        raise InvalidInput("a window needs at least one of earliest and latest", field=field)
+    if earliest and latest and earliest > latest:
+        raise InvalidInput(f"earliest {earliest} is after latest {latest}", field=field)
+    try:
+        precision = Precision(str(raw.get("precision")))
+    except ValueError:
+        allowed = ", ".join(p.value for p in Precision)
+        raise InvalidInput(
+            f"{raw.get('precision')!r} is not a precision (one of {allowed})",
+            field=f"{field}.precision",
+        ) from None
+    label = parse_text(raw.get("label"), f"{field}.label", max_length=200)
+    return PlannedWindow(earliest, latest, precision, label)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where an entry comes from: a document, its publisher and dates."""
+
+    title: str
+    publisher: str | None = None
+    url: str | None = None
+    reference: str | None = None
+    published_on: date | None = None
+    updated_on: date | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The source as a JSON object, without empty fields."""
+        data: dict[str, Any] = {"title": self.title}
+        for name in ("publisher", "url", "reference"):
+            if (value := getattr(self, name)) is not None:
+                data[name] = value
+        for name in ("published_on", "updated_on"):
+            if (value := getattr(self, name)) is not None:
+                data[name] = value.isoformat()
+        return data
+
+
+def parse_source(raw: object, field: str = "source") -> Source:
+    """A source object; only `title` is required."""
+    if isinstance(raw, Source):
+        return raw
+    if not isinstance(raw, dict):
+        raise InvalidInput("must be an object with at least a title", field=field)
+    allowed = {"title", "publisher", "url", "reference", "published_on", "updated_on"}
+    unknown = set(raw) - allowed
+    if unknown:
+        raise InvalidInput(f"unknown source field(s): {', '.join(sorted(unknown))}", field=field)
+
+    def optional_text(name: str) -> str | None:
+        value = raw.get(name)
+        return None if value is None else parse_text(value, f"{field}.{name}", max_length=2000)
+
+    def optional_date(name: str) -> date | None:
+        value = raw.get(name)
+        return None if value is None else parse_date(value, f"{field}.{name}")
+
+    return Source(
+        title=parse_text(raw.get("title"), f"{field}.title", max_length=500),
+        publisher=optional_text("publisher"),
+        url=optional_text("url"),
+        reference=optional_text("reference"),
+        published_on=optional_date("published_on"),
+        updated_on=optional_date("updated_on"),
+    )

@@ -1,0 +1,161 @@
+"""The audit trail: every entry as recorded, who recorded it from which source, and what
+later corrected or retracted it. Nothing here is ever hidden, only annotated."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+
+from ledger.application import RecordedEntry
+from ledger.changes import EntryCorrected, EntryRetracted
+from ledger.codec import encode_change
+from ledger.values import Source
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One entry of the log with its provenance and its later fate."""
+
+    position: int
+    entry_id: str
+    programme: str
+    type: str
+    effective: date
+    recorded_at: datetime
+    recorded_by: str
+    key: str
+    source: Source | None
+    deciding_body: str | None
+    reason: str | None
+    summary: str
+    subjects: frozenset[str]
+    data: dict[str, Any]
+    corrects: str | None = None
+    corrected_by: tuple[str, ...] = ()
+    retracted_by: str | None = None
+
+    @property
+    def operational(self) -> bool:
+        """Recorded live without a source document."""
+        return self.source is None
+
+
+@dataclass(frozen=True)
+class LogQuery:
+    """Filters on the log; every field narrows the result."""
+
+    programme: str | None = None
+    types: frozenset[str] = frozenset()
+    subject: str | None = None  # an actor, wave, reserve, ... slug the entry concerns
+    effective_from: date | None = None
+    effective_to: date | None = None
+    recorded_from: datetime | None = None
+    recorded_to: datetime | None = None
+    after: int = 0  # only entries with a greater position
+    first: int = 100
+
+    def matches(self, entry: LogEntry) -> bool:
+        """Whether the entry passes every filter but the paging ones."""
+        checks = [
+            self.programme is None or entry.programme == self.programme,
+            not self.types or entry.type in self.types,
+            self.subject is None or self.subject in entry.subjects,
+            self.effective_from is None or entry.effective >= self.effective_from,
+            self.effective_to is None or entry.effective <= self.effective_to,
+            self.recorded_from is None or entry.recorded_at >= self.recorded_from,
+            self.recorded_to is None or entry.recorded_at <= self.recorded_to,
+        ]
+        return all(checks)
+
+
+@dataclass
+class LogPage:
+    """A page of the log and whether more follows."""
+
+    entries: list[LogEntry] = field(default_factory=list)
+    has_more: bool = False
+
+
+def subjects_of(recorded: RecordedEntry) -> frozenset[str]:
+    """Every slug an entry asserts facts about or refers to."""
+    change = recorded.entry.change
+    if isinstance(change, EntryCorrected):
+        change = change.replacement
+    found = {subject for (_kind, subject, _attr), _value in change.facts(recorded.seq)}
+    found.update(slug for _kind, slug, _field in change.references())
+    return frozenset(found)
+
+
+def log_entry(recorded: RecordedEntry) -> LogEntry:
+    """The log view of one recorded entry, before any later fate is known."""
+    entry = recorded.entry
+    change = entry.change
+    corrects = change.target_entry if isinstance(change, EntryCorrected | EntryRetracted) else None
+    return LogEntry(
+        position=recorded.position,
+        entry_id=recorded.entry_id,
+        programme=entry.programme,
+        type=entry.type,
+        effective=entry.effective,
+        recorded_at=recorded.recorded_at,
+        recorded_by=entry.provenance.recorded_by,
+        key=entry.key,
+        source=entry.provenance.source,
+        deciding_body=entry.provenance.deciding_body,
+        reason=entry.provenance.reason,
+        summary=change.describe(),
+        subjects=subjects_of(recorded),
+        data=encode_change(change),
+        corrects=corrects,
+    )
+
+
+class AuditLog:
+    """The log in position order, with each entry's corrections and retraction."""
+
+    def __init__(self) -> None:
+        self._entries: list[LogEntry] = []
+        self._by_id: dict[str, int] = {}
+
+    def apply(self, recorded: RecordedEntry) -> None:
+        """Append the next recorded entry and annotate the entry it corrects or retracts."""
+        view = log_entry(recorded)
+        self._by_id[view.entry_id] = len(self._entries)
+        self._entries.append(view)
+        if view.corrects is None:
+            return
+        index = self._by_id[view.corrects]
+        target = self._entries[index]
+        if view.type == EntryRetracted.TYPE:
+            self._entries[index] = replace(target, retracted_by=view.entry_id)
+        else:
+            self._entries[index] = replace(target, corrected_by=(*target.corrected_by, view.entry_id))
+
+    def page(self, query: LogQuery) -> LogPage:
+        """The entries after `query.after` that match, at most `query.first` of them."""
+        start = _first_after(self._entries, query.after)
+        page = LogPage()
+        for entry in self._entries[start:]:
+            if not query.matches(entry):
+                continue
+            if len(page.entries) == query.first:
+                page.has_more = True
+                break
+            page.entries.append(entry)
+        return page
+
+    def entries(self, programme: str | None = None) -> Iterable[LogEntry]:
+        """Every entry, optionally of one programme."""
+        return (e for e in self._entries if programme is None or e.programme == programme)
+
+    def get(self, entry_id: str) -> LogEntry | None:
+        """One entry by id."""
+        index = self._by_id.get(entry_id)
+        return None if index is None else self._entries[index]
+
+
+def _first_after(entries: Sequence[LogEntry], position: int) -> int:
+    return bisect_right(entries, position, key=lambda e: e.position)

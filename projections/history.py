@@ -1,0 +1,102 @@
+"""How an actor's plan changed: every entry that moved its planned window, in effective order.
+
+Each row shows the actor's wave, planned window and status right after the entry took
+effect, as the ledger believes it at `recorded_as_of`. Entries that were later corrected
+or retracted stay in the list, marked, because an auditor must see what was once stated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from ledger.application import RecordedEntry
+from ledger.changes import EntryCorrected, EntryRetracted
+from ledger.timeline import Timeline
+from ledger.values import PlannedWindow
+from projections.audit import AuditLog, LogEntry
+from projections.fold import believed_entries
+from projections.plan import assemble
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One entry in an actor's history and the plan it left behind."""
+
+    entry: LogEntry
+    effective: date
+    wave: str | None
+    planned: PlannedWindow | None
+    status: str | None
+    note: str | None
+
+
+def _relevant(recorded: RecordedEntry, actor: str, waves: set[str]) -> bool:
+    change = recorded.entry.change
+    if isinstance(change, EntryCorrected):
+        change = change.replacement
+    for (kind, subject, attribute), _value in change.facts(recorded.seq):
+        if kind == "actor" and subject == actor:
+            return True
+        if kind == "wave" and subject in waves and attribute == "window":
+            return True
+    return False
+
+
+def actor_history(
+    log: Sequence[RecordedEntry], audit: AuditLog, programme: str, actor: str, recorded_as_of: datetime
+) -> list[Revision]:
+    """The revisions of one actor's plan, as known at `recorded_as_of`."""
+    visible = [r for r in log if r.entry.programme == programme and r.recorded_at <= recorded_as_of]
+    believed = believed_entries(visible, programme, recorded_as_of)
+    timeline = Timeline()
+    for seq, (effective, change) in sorted(believed.items()):
+        timeline.add(seq, effective, change.facts(seq))
+    waves = {str(v.value) for v in timeline.versions(("actor", actor, "wave"))}
+    by_seq = {r.seq: r for r in visible}
+    rows = []
+    for recorded in visible:
+        change = recorded.entry.change
+        target = by_seq.get(int(change.target_entry.rpartition(":")[2])) if isinstance(
+            change, EntryCorrected | EntryRetracted) and change.target_entry else None
+        if not _relevant(target or recorded, actor, waves):
+            continue
+        rows.append(_revision(recorded, audit, believed, timeline, programme, actor, recorded_as_of))
+    return sorted(rows, key=lambda row: (row.effective, row.entry.position))
+
+
+def _revision(
+    recorded: RecordedEntry, audit: AuditLog, believed: Mapping[int, tuple[date, object]],
+    timeline: Timeline, programme: str, actor: str, recorded_as_of: datetime,
+) -> Revision:
+    view = audit.get(recorded.entry_id)
+    assert view is not None
+    later = [e for e in view.corrected_by if _recorded_by_then(audit, e, recorded_as_of)]
+    retracted = view.retracted_by if _recorded_by_then(audit, view.retracted_by, recorded_as_of) else None
+    note = None
+    effective = recorded.entry.effective
+    if retracted:
+        note = f"retracted by {retracted}"
+    elif later:
+        note = f"corrected by {', '.join(later)}"
+    change = recorded.entry.change
+    if isinstance(change, EntryCorrected | EntryRetracted):
+        note = f"{'corrects' if isinstance(change, EntryCorrected) else 'retracts'} {change.target_entry}"
+        seq = int((change.target_entry or "0").rpartition(":")[2])
+        effective = believed[seq][0] if seq in believed else effective
+    if note and not note.startswith("corrects"):
+        return Revision(view, effective, None, None, None, note)
+    plan = assemble(programme, timeline.snapshot(effective), effective, recorded_as_of)
+    state = plan.actor(actor) if plan else None
+    return Revision(
+        view, effective, state.wave if state else None, state.planned if state else None,
+        state.status if state else None, note,
+    )
+
+
+def _recorded_by_then(audit: AuditLog, entry_id: str | None, moment: datetime) -> bool:
+    if entry_id is None:
+        return False
+    found = audit.get(entry_id)
+    return found is not None and found.recorded_at <= moment

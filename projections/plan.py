@@ -1,0 +1,365 @@
+"""The plan of a programme on a date: views assembled from the facts in force.
+
+`assemble` is shared by every read path (pure fold, in-memory index, PostgreSQL), so they
+can only differ in which facts they find, never in what the facts mean.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from ledger.changes import (
+    FOLLOWS_WAVE,
+    POSTPONED,
+    UNSCHEDULED,
+    ActorRegistered,
+    AllocationMade,
+    BaselineNamed,
+    DeliverablePlanned,
+    ProgrammeRegistered,
+    Schedule,
+    StatementRecorded,
+    StatusAssessed,
+    WavePlanned,
+)
+from ledger.timeline import FactKey, Version
+from ledger.values import PlannedWindow
+
+Facts = Mapping[FactKey, Version]
+
+# Actor statuses.
+LIVE, PLANNED, WITHDRAWN, REGISTERED = "live", "planned", "withdrawn", "registered"
+
+
+@dataclass(frozen=True)
+class ActorView:
+    """An actor on the date: who it is, its wave, its planned window and whether it is live."""
+
+    id: str
+    name: str
+    kind: str
+    parent: str | None
+    county: str | None
+    status: str
+    wave: str | None
+    planned: PlannedWindow | None
+    go_live: date | None
+    member: bool
+
+
+@dataclass(frozen=True)
+class WaveView:
+    """A production wave on the date, with the actors planned in it."""
+
+    id: str
+    code: str
+    name: str | None
+    planned: PlannedWindow | None
+    status: str
+    actors: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DeliverableView:
+    """A deliverable: its planned window and the day it was completed, if it was."""
+
+    id: str
+    name: str
+    planned: PlannedWindow | None
+    completed_on: date | None
+
+
+@dataclass(frozen=True)
+class AllocationView:
+    """Money set aside from a reserve, what of it is released and what it has cost."""
+
+    id: str
+    reserve: str
+    purpose: str
+    amount: Decimal
+    released: Decimal
+    cost: Decimal
+    actors: tuple[str, ...]
+    made_on: date
+
+
+@dataclass(frozen=True)
+class ReserveView:
+    """A cost reserve: total, allocated and remaining on the date."""
+
+    id: str
+    name: str
+    total: Decimal
+    allocated: Decimal
+    remaining: Decimal
+    allocations: tuple[AllocationView, ...]
+
+
+@dataclass(frozen=True)
+class StatementView:
+    """A dated statement or finding."""
+
+    seq: int
+    made_on: date
+    kind: str
+    title: str
+    summary: str
+    by: str | None
+    actors: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BaselineView:
+    """A named baseline: the plan as of a date."""
+
+    name: str
+    as_of: date
+    description: str | None
+
+
+@dataclass(frozen=True)
+class AssessmentView:
+    """The latest status and risk assessment."""
+
+    status: str
+    risk: str
+    summary: str | None
+    risks: tuple[str, ...]
+    assessed_on: date
+
+
+@dataclass(frozen=True)
+class ProgrammePlan:
+    """Everything the ledger believes about a programme on `as_of`, as recorded by `recorded_as_of`."""
+
+    id: str
+    name: str
+    owner: str
+    description: str | None
+    strategic_goal: str | None
+    segment: str | None
+    contact: str | None
+    as_of: date
+    recorded_as_of: datetime
+    assessment: AssessmentView | None
+    actors: tuple[ActorView, ...]
+    waves: tuple[WaveView, ...]
+    deliverables: tuple[DeliverableView, ...]
+    reserves: tuple[ReserveView, ...]
+    statements: tuple[StatementView, ...]
+    baselines: tuple[BaselineView, ...]
+
+    def actor(self, actor_id: str) -> ActorView | None:
+        """The actor with this id, if known on the date."""
+        return next((a for a in self.actors if a.id == actor_id), None)
+
+    def wave(self, wave_id: str) -> WaveView | None:
+        """The wave with this id, if known on the date."""
+        return next((w for w in self.waves if w.id == wave_id), None)
+
+    def reserve(self, reserve_id: str) -> ReserveView | None:
+        """The reserve with this id, if known on the date."""
+        return next((r for r in self.reserves if r.id == reserve_id), None)
+
+    @property
+    def deliverables_completed(self) -> int:
+        """How many deliverables are complete on the date."""
+        return sum(1 for d in self.deliverables if d.completed_on is not None)
+
+
+def _group(facts: Facts) -> dict[tuple[str, str], dict[str, Version]]:
+    grouped: dict[tuple[str, str], dict[str, Version]] = {}
+    for (kind, subject, attribute), version in facts.items():
+        grouped.setdefault((kind, subject), {})[attribute] = version
+    return grouped
+
+
+def _subjects(grouped: dict[tuple[str, str], dict[str, Version]], kind: str) -> list[tuple[str, dict[str, Version]]]:
+    found = [(subject, attrs) for (k, subject), attrs in grouped.items() if k == kind and "profile" in attrs]
+    return sorted(found, key=lambda item: item[0])
+
+
+def _value(attrs: dict[str, Version], name: str) -> object:
+    version = attrs.get(name)
+    return None if version is None else version.value
+
+
+def assemble(
+    programme: str, facts: Facts, as_of: date, recorded_as_of: datetime
+) -> ProgrammePlan | None:
+    """The programme's plan from the facts in force; None if it is not registered by then."""
+    profile = facts.get(("programme", "-", "profile"))
+    if profile is None:
+        return None
+    assert isinstance(profile.value, ProgrammeRegistered)
+    grouped = _group(facts)
+    wave_windows = {
+        wave: attrs["window"].value for wave, attrs in _subjects(grouped, "wave") if "window" in attrs
+    }
+    actors = tuple(_actor(slug, attrs, wave_windows) for slug, attrs in _subjects(grouped, "actor"))
+    registration = profile.value
+    return ProgrammePlan(
+        id=programme,
+        name=registration.name,
+        owner=registration.owner,
+        description=registration.description,
+        strategic_goal=registration.strategic_goal,
+        segment=registration.segment,
+        contact=registration.contact,
+        as_of=as_of,
+        recorded_as_of=recorded_as_of,
+        assessment=_assessment(facts.get(("programme", "-", "status"))),
+        actors=actors,
+        waves=tuple(_wave(slug, attrs, actors) for slug, attrs in _subjects(grouped, "wave")),
+        deliverables=tuple(_deliverable(slug, attrs) for slug, attrs in _subjects(grouped, "deliverable")),
+        reserves=_reserves(grouped),
+        statements=_statements(grouped),
+        baselines=tuple(_baseline(attrs) for _slug, attrs in _subjects(grouped, "baseline")),
+    )
+
+
+def _actor(slug: str, attrs: dict[str, Version], wave_windows: dict[str, object]) -> ActorView:
+    profile = attrs["profile"].value
+    assert isinstance(profile, ActorRegistered)
+    wave = _value(attrs, "wave")
+    schedule = _value(attrs, "schedule")
+    membership = _value(attrs, "membership")
+    go_live = attrs.get("golive")
+    planned: object = None
+    if isinstance(schedule, Schedule):
+        planned = wave_windows.get(str(wave)) if schedule.mode == FOLLOWS_WAVE else schedule.window
+    if membership == "left":
+        status = WITHDRAWN
+    elif go_live is not None:
+        status = LIVE
+    elif isinstance(schedule, Schedule) and schedule.mode in (POSTPONED, UNSCHEDULED):
+        status = schedule.mode
+    elif wave is not None:
+        status = PLANNED
+    else:
+        status = REGISTERED
+    return ActorView(
+        id=slug,
+        name=profile.name,
+        kind=profile.kind.value,
+        parent=profile.parent,
+        county=profile.county,
+        status=status,
+        wave=None if wave is None else str(wave),
+        planned=planned if isinstance(planned, PlannedWindow) else None,
+        go_live=None if go_live is None else go_live.effective,
+        member=membership == "member",
+    )
+
+
+def _wave(slug: str, attrs: dict[str, Version], actors: tuple[ActorView, ...]) -> WaveView:
+    profile = attrs["profile"].value
+    assert isinstance(profile, WavePlanned)
+    members = tuple(a.id for a in actors if a.wave == slug and a.status != WITHDRAWN)
+    live = sum(1 for a in actors if a.id in members and a.status == LIVE)
+    if not members:
+        status = "empty"
+    elif live == len(members):
+        status = "live"
+    else:
+        status = "partly live" if live else "planned"
+    window = _value(attrs, "window")
+    return WaveView(
+        id=slug,
+        code=profile.code,
+        name=profile.name,
+        planned=window if isinstance(window, PlannedWindow) else None,
+        status=status,
+        actors=members,
+    )
+
+
+def _deliverable(slug: str, attrs: dict[str, Version]) -> DeliverableView:
+    profile = attrs["profile"].value
+    assert isinstance(profile, DeliverablePlanned)
+    window = _value(attrs, "window")
+    completed = attrs.get("completed")
+    return DeliverableView(
+        id=slug,
+        name=profile.name,
+        planned=window if isinstance(window, PlannedWindow) else None,
+        completed_on=None if completed is None else completed.effective,
+    )
+
+
+def _sum(attrs: dict[str, Version], prefix: str) -> Decimal:
+    total = Decimal(0)
+    for name, version in attrs.items():
+        if name.startswith(prefix):
+            assert isinstance(version.value, Decimal)
+            total += version.value
+    return total
+
+
+def _reserves(grouped: dict[tuple[str, str], dict[str, Version]]) -> tuple[ReserveView, ...]:
+    by_reserve: dict[str, list[AllocationView]] = {}
+    for slug, attrs in _subjects(grouped, "allocation"):
+        profile = attrs["profile"]
+        assert isinstance(profile.value, AllocationMade)
+        amount = _value(attrs, "amount")
+        assert isinstance(amount, Decimal)
+        by_reserve.setdefault(profile.value.reserve, []).append(
+            AllocationView(
+                id=slug,
+                reserve=profile.value.reserve,
+                purpose=profile.value.purpose,
+                amount=amount,
+                released=_sum(attrs, "release:"),
+                cost=_sum(attrs, "cost:"),
+                actors=profile.value.actors,
+                made_on=profile.effective,
+            )
+        )
+    views = []
+    for slug, attrs in _subjects(grouped, "reserve"):
+        name = attrs["profile"].value.name  # type: ignore[attr-defined]
+        total = _value(attrs, "total")
+        assert isinstance(total, Decimal)
+        allocations = tuple(by_reserve.get(slug, ()))
+        allocated = sum((a.amount for a in allocations), Decimal(0))
+        views.append(ReserveView(slug, name, total, allocated, total - allocated, allocations))
+    return tuple(views)
+
+
+def _statements(grouped: dict[tuple[str, str], dict[str, Version]]) -> tuple[StatementView, ...]:
+    views = []
+    for _slug, attrs in _subjects(grouped, "statement"):
+        version = attrs["profile"]
+        statement = version.value
+        assert isinstance(statement, StatementRecorded)
+        views.append(
+            StatementView(
+                seq=version.seq,
+                made_on=version.effective,
+                kind=statement.kind,
+                title=statement.title,
+                summary=statement.summary,
+                by=statement.by,
+                actors=statement.actors,
+            )
+        )
+    return tuple(sorted(views, key=lambda s: (s.made_on, s.seq)))
+
+
+def _baseline(attrs: dict[str, Version]) -> BaselineView:
+    baseline = attrs["profile"].value
+    assert isinstance(baseline, BaselineNamed)
+    return BaselineView(baseline.name, baseline.as_of, baseline.description)
+
+
+def _assessment(version: Version | None) -> AssessmentView | None:
+    if version is None:
+        return None
+    assessment = version.value
+    assert isinstance(assessment, StatusAssessed)
+    return AssessmentView(
+        assessment.status, assessment.risk, assessment.summary, assessment.risks, version.effective
+    )

@@ -1,0 +1,56 @@
+"""The README is the user's manual: its commands and examples must work as shown."""
+
+from __future__ import annotations
+
+import io
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from api.cli import main
+from ledger.application import LedgerApplication
+from ledger.changes import change_types
+from ledger.importer import import_text
+
+ROOT = Path(__file__).parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", README, flags=re.S)
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    commands = [block.strip() for block in _blocks("sh")]
+    assert len(commands) == 2, "the README shows exactly two set-up commands: run and test"
+    ci_command = (ROOT / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()[-1]
+    assert ci_command == commands[1]
+    assert "pytest" in commands[1]
+    assert "ledger run" in commands[0]
+
+
+def test_every_entry_type_has_a_readme_example_that_imports(app: LedgerApplication) -> None:
+    examples = _blocks("jsonl")[0]
+    result = import_text(app, examples, recorded_by="readme")
+    shown = {line.split('"type": "')[1].split('"')[0] for line in examples.strip().splitlines()}
+    assert shown == set(change_types())
+    assert result.added == len(examples.strip().splitlines())
+
+
+def test_every_cli_command_in_the_readme_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tests" / "data").mkdir(parents=True)
+    (tmp_path / "tests" / "data" / "sample.jsonl").write_text(
+        (ROOT / "tests" / "data" / "sample.jsonl").read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setenv("LEDGER_DATABASE_URL", f"sqlite:///{tmp_path / 'readme.db'}")
+    commands = [line.removeprefix("$ ledger ") for block in _blocks("console")
+                for line in block.splitlines() if line.startswith("$ ledger ")]
+    assert len(commands) >= 8
+    for command in commands:
+        out, err = io.StringIO(), io.StringIO()
+        status = main(shlex.split(command), out=out, err=err)
+        assert status == 0, f"ledger {command} failed: {err.getvalue()}"
+        assert out.getvalue().strip(), f"ledger {command} printed nothing"
+    assert (tmp_path / "backup.jsonl").read_text(encoding="utf-8").count("\n") > 22
