@@ -10,10 +10,16 @@ import argparse
 import getpass
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import TextIO
 
 from api import render
+from api.app import create_app
+from api.auth import ROLES, TokenStore
+from api.schema import build_schema
+from api.settings import ApiSettings
 from ledger.application import LedgerApplication, open_ledger
 from ledger.errors import ImportRejected, InvalidInput, LedgerError
 from ledger.exporter import export_lines
@@ -214,15 +220,47 @@ def cmd_log(session: Session) -> int:
     return 0
 
 
+def cmd_token(session: Session) -> int:
+    tokens = TokenStore(session.location)
+    token, principal = tokens.create(session.args.role, session.args.name)
+    session.err.write(f"token for {principal.name!r} with role {principal.role} (shown once; only its hash is kept):\n")
+    session.print(token)
+    return 0
+
+
+def cmd_schema(session: Session) -> int:
+    sdl = build_schema(ApiSettings(store=session.location)).as_str() + "\n"
+    if session.args.output:
+        Path(session.args.output).write_text(sdl, encoding="utf-8")
+    else:
+        session.out.write(sdl)
+    return 0
+
+
+def cmd_serve(session: Session) -> int:
+    import uvicorn
+
+    settings = ApiSettings.from_environment(session.args.database)
+    if session.args.no_graphiql:
+        settings = replace(settings, graphiql=False)
+    session.err.write(f"serving {settings.store.describe()} on http://{session.args.host}:{session.args.port}/graphql\n")
+    uvicorn.run(create_app(settings), host=session.args.host, port=session.args.port, log_level="info")
+    return 0
+
+
 def cmd_run(session: Session) -> int:
-    """The main job: make sure the ledger holds history, then show the plan today."""
+    """The main job: make sure the ledger holds history, show today's plan, then serve the API."""
     if session.app.last_position() == 0:
         session.print(f"empty ledger at {session.location.describe()}: importing {DEFAULT_DATASET!r}")
         session.args.source = DEFAULT_DATASET
         cmd_import(session)
     session.args.programme = None
     session.args.json = False
-    return cmd_plan(session)
+    cmd_plan(session)
+    if session.args.no_serve:
+        return 0
+    session.close()
+    return cmd_serve(session)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -262,8 +300,24 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--limit", type=int, default=1000)
     sub.add_argument("--after", type=int, default=0, help="start after this position")
     sub.add_argument("--json", action="store_true")
-    sub = command("run", cmd_run, "import the bundled history into an empty ledger, then show the plan")
+    sub = command("serve", cmd_serve, "serve the GraphQL API with uvicorn")
+    _serve_options(sub)
+    sub = command("run", cmd_run, "import the bundled history into an empty ledger, show the plan, serve the API")
+    _serve_options(sub)
+    sub.add_argument("--no-serve", action="store_true", help="stop after showing the plan")
+    sub = command("token", cmd_token, "create an API bearer token (printed once)")
+    sub.add_argument("action", choices=["create"])
+    sub.add_argument("--role", required=True, choices=list(ROLES))
+    sub.add_argument("--name", help="who the token is for; shown as recorded_by (token:NAME)")
+    sub = command("schema", cmd_schema, "print the GraphQL schema (SDL)")
+    sub.add_argument("--output", help="write to this file instead of standard output")
     return parser
+
+
+def _serve_options(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--host", default="127.0.0.1")
+    sub.add_argument("--port", type=int, default=8000)
+    sub.add_argument("--no-graphiql", action="store_true", help="switch the GraphiQL page off")
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:

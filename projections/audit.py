@@ -151,6 +151,10 @@ class AuditLog:
         """Every entry, optionally of one programme."""
         return (e for e in self._entries if programme is None or e.programme == programme)
 
+    def entries_after(self, position: int) -> list[LogEntry]:
+        """Every entry with a greater position, in order (with its fate as known now)."""
+        return self._entries[_first_after(self._entries, position):]
+
     def get(self, entry_id: str) -> LogEntry | None:
         """One entry by id."""
         index = self._by_id.get(entry_id)

@@ -32,14 +32,16 @@ class Revision:
     note: str | None
 
 
-def _relevant(recorded: RecordedEntry, actor: str, waves: set[str]) -> bool:
+def _relevant(recorded: RecordedEntry, actor: str, timeline: Timeline) -> bool:
+    """Whether the entry set the actor's own facts, or the window of the wave it was in then."""
     change = recorded.entry.change
     if isinstance(change, EntryCorrected):
         change = change.replacement
     for (kind, subject, attribute), _value in change.facts(recorded.seq):
         if kind == "actor" and subject == actor:
             return True
-        if kind == "wave" and subject in waves and attribute == "window":
+        in_wave = timeline.value(("actor", actor, "wave"), recorded.entry.effective) == subject
+        if kind == "wave" and attribute == "window" and in_wave:
             return True
     return False
 
@@ -53,14 +55,13 @@ def actor_history(
     timeline = Timeline()
     for seq, (effective, change) in sorted(believed.items()):
         timeline.add(seq, effective, change.facts(seq))
-    waves = {str(v.value) for v in timeline.versions(("actor", actor, "wave"))}
     by_seq = {r.seq: r for r in visible}
     rows = []
     for recorded in visible:
         change = recorded.entry.change
         target = by_seq.get(int(change.target_entry.rpartition(":")[2])) if isinstance(
             change, EntryCorrected | EntryRetracted) and change.target_entry else None
-        if not _relevant(target or recorded, actor, waves):
+        if not _relevant(target or recorded, actor, timeline):
             continue
         rows.append(_revision(recorded, audit, believed, timeline, programme, actor, recorded_as_of))
     return sorted(rows, key=lambda row: (row.effective, row.entry.position))

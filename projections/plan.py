@@ -258,7 +258,8 @@ def _actor(slug: str, attrs: dict[str, Version], wave_windows: dict[str, object]
 def _wave(slug: str, attrs: dict[str, Version], actors: tuple[ActorView, ...]) -> WaveView:
     profile = attrs["profile"].value
     assert isinstance(profile, WavePlanned)
-    members = tuple(a.id for a in actors if a.wave == slug and a.status != WITHDRAWN)
+    # A postponed actor keeps its last wave for reference but no longer goes live with it.
+    members = tuple(a.id for a in actors if a.wave == slug and a.status in (PLANNED, LIVE))
     live = sum(1 for a in actors if a.id in members and a.status == LIVE)
     if not members:
         status = "empty"

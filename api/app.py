@@ -1,0 +1,173 @@
+"""The server: Starlette with the GraphQL endpoint (HTTP and WebSocket) and /healthz.
+
+`create_app` is the composition root. Its lifespan opens the store, builds the read model and
+starts the follower; nothing connects to a database before the server starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from api.auth import TokenStore
+from api.context import LedgerContext, Services
+from api.live import LiveFeed
+from api.reader import InMemoryReader
+from api.schema import build_schema
+from api.settings import ApiSettings
+from ledger.application import open_ledger
+from projections.memory import InMemoryReadModel
+
+log = logging.getLogger("ledger.api")
+
+
+class LedgerGraphQL(GraphQL[LedgerContext, None]):
+    """The strawberry ASGI app, with our context."""
+
+    def __init__(self, services_holder: dict[str, Services], settings: ApiSettings) -> None:
+        super().__init__(build_schema(settings), graphql_ide="graphiql" if settings.graphiql else None)
+        self._holder = services_holder
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> LedgerContext:
+        return LedgerContext(
+            services=self._holder["services"],
+            request_id=request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex,
+            authorization=request.headers.get("authorization"),
+            request=request,
+            response=response,
+        )
+
+
+def _error(status: int, code: str, message: str, request_id: str) -> JSONResponse:
+    body = {"errors": [{"message": message, "extensions": {"code": code, "requestId": request_id}}]}
+    return JSONResponse(body, status_code=status, headers={"x-request-id": request_id})
+
+
+class Guard:
+    """Request id, body size cap and per-request timeout for HTTP requests."""
+
+    def __init__(self, app: ASGIApp, settings: ApiSettings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            scope.setdefault("state", {})["request_id"] = uuid.uuid4().hex
+            await self.app(scope, receive, send)
+            return
+        request_id = _request_id(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        limit = self.settings.max_body_bytes
+        declared = _content_length(scope)
+        if declared is not None and declared > limit:
+            await _error(413, "BODY_TOO_LARGE", f"the request body is over {limit} bytes", request_id)(
+                scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise _BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        try:
+            with anyio.fail_after(self.settings.request_timeout_seconds):
+                await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLarge:
+            if not started:
+                await _error(413, "BODY_TOO_LARGE", f"the request body is over {limit} bytes", request_id)(
+                    scope, receive, send)
+        except TimeoutError:
+            log.warning("request %s timed out after %.1fs", request_id, self.settings.request_timeout_seconds)
+            if not started:
+                await _error(504, "TIMEOUT", "the request took too long and was stopped", request_id)(
+                    scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _request_id(scope: Scope) -> str:
+    for name, value in scope.get("headers", []):
+        if name == b"x-request-id" and 0 < len(value) <= 100:
+            return str(value.decode("latin-1"))
+    return uuid.uuid4().hex
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+def create_app(settings: ApiSettings) -> Starlette:
+    """The ASGI application for these settings."""
+    holder: dict[str, Services] = {}
+    graphql = LedgerGraphQL(holder, settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[dict[str, Any]]:
+        app = await anyio.to_thread.run_sync(open_ledger, settings.store)
+        model = InMemoryReadModel()
+        feed = LiveFeed(app, model)
+        await feed.catch_up()
+        tokens = await anyio.to_thread.run_sync(TokenStore, settings.store)
+        holder["services"] = Services(settings, app, InMemoryReader(model), feed, tokens)
+        follower = asyncio.create_task(feed.follow(settings.poll_seconds))
+        try:
+            yield {"services": holder["services"]}
+        finally:
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower
+            app.close()
+
+    async def healthz(request: Request) -> Response:
+        services = holder.get("services")
+        if services is None:
+            return JSONResponse({"status": "starting"}, status_code=503)
+        try:
+            position = await anyio.to_thread.run_sync(services.app.last_position)
+        except Exception as error:  # any store failure means "not healthy"; say which
+            return JSONResponse({"status": "store unreachable", "error": type(error).__name__}, status_code=503)
+        return JSONResponse({"status": "ok", "position": position, "read_model_position": services.reader.position})
+
+    starlette = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+        ],
+        lifespan=lifespan,
+    )
+    starlette.add_middleware(Guard, settings=settings)
+    return starlette

@@ -1,0 +1,199 @@
+"""GraphQL input types generated from the entry types, and their way back to the import format.
+
+Each entry type `X` gets `XChange` (its fields, for use inside a decision) and the mutation
+input `XInput` (its fields plus the envelope: programmeId, effective, key, source, ...). The
+input is turned back into an import-format dict and read by the same codec as an import file,
+so the API and the importer validate in exactly one way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
+
+import strawberry
+from strawberry.types.base import StrawberryObjectDefinition
+
+from ledger.changes import ActorKind, Change, DecisionRecorded, EntryCorrected, EntryRetracted, ProgrammeRegistered
+from ledger.changes import change_types as all_change_types
+from ledger.values import PlannedWindow, Precision
+
+PrecisionEnum = strawberry.enum(Precision, name="Precision")
+ActorKindEnum = strawberry.enum(ActorKind, name="ActorKind")
+
+
+@strawberry.input(description="A planned window: at least one bound; precision and the source's own words.")
+class PlannedWindowInput:
+    earliest: date | None = None
+    latest: date | None = None
+    precision: PrecisionEnum  # type: ignore[valid-type]
+    label: str
+
+
+@strawberry.input(description="The document an entry comes from; only the title is required.")
+class SourceInput:
+    title: str
+    publisher: str | None = None
+    url: str | None = None
+    reference: str | None = None
+    published_on: date | None = None
+    updated_on: date | None = None
+
+
+# Entry type -> (mutation name, role it needs).
+MUTATIONS: dict[str, tuple[str, str]] = {
+    "ProgrammeRegistered": ("registerProgramme", "recorder"),
+    "StatusAssessed": ("assessStatus", "recorder"),
+    "ActorRegistered": ("registerActor", "recorder"),
+    "ActorJoined": ("joinActor", "recorder"),
+    "ActorLeft": ("withdrawActor", "recorder"),
+    "ActorAssignedToWave": ("assignActorToWave", "recorder"),
+    "ActorMovedToWave": ("moveActorToWave", "recorder"),
+    "GoLivePostponed": ("postponeGoLive", "recorder"),
+    "GoLiveRecorded": ("recordGoLive", "recorder"),
+    "WavePlanned": ("planWave", "recorder"),
+    "WaveRescheduled": ("rescheduleWave", "recorder"),
+    "DeliverablePlanned": ("planDeliverable", "recorder"),
+    "DeliverableRescheduled": ("rescheduleDeliverable", "recorder"),
+    "DeliverableCompleted": ("completeDeliverable", "recorder"),
+    "ReserveEstablished": ("establishReserve", "recorder"),
+    "ReserveChanged": ("changeReserve", "recorder"),
+    "AllocationMade": ("makeAllocation", "recorder"),
+    "AllocationRevised": ("reviseAllocation", "recorder"),
+    "AllocationReleased": ("releaseAllocation", "recorder"),
+    "CostRecorded": ("recordCost", "recorder"),
+    "StatementRecorded": ("recordStatement", "recorder"),
+    "DecisionRecorded": ("recordDecision", "recorder"),
+    "BaselineNamed": ("nameBaseline", "admin"),
+    "EntryCorrected": ("correctEntry", "admin"),
+    "EntryRetracted": ("retractEntry", "admin"),
+}
+
+# Types that make no sense inside a decision.
+STANDALONE = {ProgrammeRegistered, DecisionRecorded, EntryCorrected, EntryRetracted}
+
+
+def _change_types() -> list[type[Change]]:
+    return [cls for name, cls in sorted(all_change_types().items())]
+
+
+def _graphql_hint(hint: Any, change_input: Any) -> Any:
+    origin = get_origin(hint)
+    if origin is Annotated:
+        _base, marker = get_args(hint)
+        return strawberry.ID if marker == "slug" else str
+    if origin in (Union, types.UnionType):
+        inner = [arg for arg in get_args(hint) if arg is not type(None)]
+        return _graphql_hint(inner[0], change_input) | None
+    if origin is tuple:
+        return list[_graphql_hint(get_args(hint)[0], change_input)]  # type: ignore[misc]
+    if hint is PlannedWindow:
+        return PlannedWindowInput
+    if hint is ActorKind:
+        return ActorKindEnum
+    if hint is Change:
+        return change_input
+    if hint in (date, Decimal, str, bool):
+        return hint
+    raise TypeError(f"no GraphQL input type for {hint!r}")
+
+
+def _input_class(name: str, cls: type[Change], change_input: Any, envelope: bool, description: str) -> Any:
+    annotations: dict[str, Any] = {}
+    defaults: dict[str, Any] = {}
+    if envelope:
+        annotations.update(programme_id=strawberry.ID, effective=date)
+    hints = get_type_hints(cls, include_extras=True)
+    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+        graphql_name = "replacement_effective" if cls is EntryCorrected and field.name == "effective" else field.name
+        hint = _graphql_hint(hints[field.name], change_input)
+        optional = field.default is not dataclasses.MISSING or get_origin(hints[field.name]) in (Union, types.UnionType)
+        if optional and get_origin(hint) not in (Union, types.UnionType):
+            hint = hint | None
+        annotations[graphql_name] = hint
+        if optional:
+            defaults[graphql_name] = None
+    if envelope:
+        annotations.update(key=str | None, source=SourceInput | None, deciding_body=str | None, reason=str | None)
+        defaults.update(key=None, source=None, deciding_body=None, reason=None)
+    # Required fields first, as Python class bodies need.
+    ordered = dict(sorted(annotations.items(), key=lambda item: item[0] in defaults))
+    namespace: dict[str, Any] = {"__annotations__": ordered, **defaults, "__doc__": description}
+    return strawberry.input(type(name, (), namespace), description=description)
+
+
+def _build() -> tuple[Any, dict[str, Any]]:
+    """The decision's one-of change input, and a mutation input for every entry type."""
+    change_fields: dict[str, Any] = {}
+    change_defaults: dict[str, Any] = {}
+    for cls in _change_types():
+        if cls in STANDALONE:
+            continue
+        change_class = _input_class(f"{cls.TYPE}Change", cls, None, False, (cls.__doc__ or "").strip())
+        change_fields[MUTATIONS[cls.TYPE][0]] = change_class | None
+        change_defaults[MUTATIONS[cls.TYPE][0]] = strawberry.UNSET
+    change_input = strawberry.input(
+        type("ChangeInput", (), {"__annotations__": change_fields, **change_defaults}),
+        one_of=True,
+        description="Exactly one change, named like its mutation: {rescheduleWave: {...}}.",
+    )
+    mutation_inputs = {
+        cls.TYPE: _input_class(f"{cls.TYPE}Input", cls, change_input, True, (cls.__doc__ or "").strip())
+        for cls in _change_types()
+    }
+    return change_input, mutation_inputs
+
+
+COMMAND_TYPES = {name: type_name for type_name, (name, _role) in MUTATIONS.items()}
+ChangeInput, MUTATION_INPUTS = _build()
+
+
+def _plain(value: Any) -> Any:
+    """A strawberry input value as the import format's JSON."""
+    if value is None or value is strawberry.UNSET:
+        return None
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, ChangeInput):
+        return change_json(value)
+    definition = getattr(type(value), "__strawberry_definition__", None)
+    if isinstance(definition, StrawberryObjectDefinition):
+        return {f.python_name: _plain(getattr(value, f.python_name)) for f in definition.fields
+                if getattr(value, f.python_name) is not None}
+    return value
+
+
+def change_json(value: Any) -> dict[str, Any]:
+    """The `{"type": ..., fields...}` dict of a one-of ChangeInput."""
+    chosen = [(name, item) for name, item in vars(value).items() if item not in (None, strawberry.UNSET)]
+    if len(chosen) != 1:
+        # graphql-core enforces oneOf already; this guards direct callers.
+        raise ValueError("a ChangeInput sets exactly one field")
+    name, item = chosen[0]
+    return {"type": COMMAND_TYPES[name], **_fields(item)}
+
+
+def _fields(item: Any) -> dict[str, Any]:
+    data = {name: _plain(value) for name, value in vars(item).items()}
+    return {name: value for name, value in data.items() if value is not None or name == "window"}
+
+
+def entry_json(type_name: str, value: Any) -> dict[str, Any]:
+    """The import-format line of a mutation input."""
+    data = _fields(value)
+    line: dict[str, Any] = {"type": type_name, "programme": data.pop("programme_id"), **data}
+    if type_name == EntryCorrected.TYPE:
+        effective = line.pop("replacement_effective", None)
+        if effective is not None:
+            line["replacement"]["effective"] = effective
+    return line

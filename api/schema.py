@@ -1,0 +1,243 @@
+"""The GraphQL schema: time-travel queries, one mutation per entry type, live entries.
+
+Reads take `asOf` (default today) and `recordedAsOf` (default now). Mutations return a
+union of `Recorded` and typed problems; nothing is written when a problem comes back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator, Callable
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+import anyio
+import strawberry
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+
+from api.context import LedgerContext
+from api.inputs import MUTATION_INPUTS, MUTATIONS, entry_json
+from api.problems import AnyProblem, graphql_error, problem_of
+from api.scalars import SCALAR_MAP
+from api.settings import ApiSettings
+from api.types import (
+    Comparison,
+    LedgerEvent,
+    LedgerEventConnection,
+    Programme,
+    comparison_of,
+    connection_of,
+    event_of,
+    position_of,
+    programme_of,
+)
+from graphql import GraphQLError
+from ledger.codec import decode_entry
+from ledger.errors import InvalidInput, LedgerError
+from projections.audit import LogQuery
+
+log = logging.getLogger("ledger.api")
+Info = strawberry.Info[LedgerContext, None]
+
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@strawberry.type(description="The entry was recorded (or, for a repeated key with the same content, already was).")
+class Recorded:
+    added: bool = strawberry.field(description="False when the same key and content were already recorded")
+    entry: LedgerEvent
+    position: int = strawberry.field(description="The entry's log position; queries see it from now on")
+
+
+RecordResult = Annotated[Recorded | AnyProblem, strawberry.union("RecordResult")]
+
+
+async def _record(info: Info, type_name: str, role: str, value: Any) -> Recorded | Any:
+    """Authorise, decode with the import codec, record in a worker thread, then catch up."""
+    context = info.context
+    try:
+        principal = context.require(role, f"recording {type_name}")
+        line = entry_json(type_name, value)
+        entry = decode_entry(line, recorded_by=f"token:{principal.name}", require_source=False)
+        receipt = await anyio.to_thread.run_sync(context.services.app.record, entry)
+    except LedgerError as error:
+        return problem_of(error)
+    await context.services.feed.catch_up()  # read-your-writes: queries now include this entry
+    recorded = await context.reader.entry(receipt.entry_id)
+    assert recorded is not None
+    return Recorded(added=receipt.added, entry=event_of(recorded), position=recorded.position)
+
+
+def _mutation_field(type_name: str, name: str, role: str) -> Any:
+    input_class = MUTATION_INPUTS[type_name]
+
+    async def resolver(info: Info, input: Any) -> Any:
+        return await _record(info, type_name, role, input)
+
+    resolver.__annotations__ = {"info": Info, "input": input_class, "return": RecordResult}
+    resolver.__name__ = name
+    doc = (input_class.__doc__ or "").strip()
+    return strawberry.mutation(resolver=resolver, description=f"{doc} Needs the {role} role.")
+
+
+_MUTATION_FIELDS = {name: _mutation_field(type_name, name, role) for type_name, (name, role) in MUTATIONS.items()}
+Mutation = strawberry.type(
+    type("Mutation", (), _MUTATION_FIELDS),
+    description="One mutation per entry type. Every result is Recorded or a typed problem.",
+)
+
+
+def _ledger_errors(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn ledger errors in a query resolver into coded GraphQL errors."""
+    import functools
+
+    @functools.wraps(function)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await function(*args, **kwargs)
+        except LedgerError as error:
+            raise graphql_error(error) from None
+
+    return wrapper
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Every programme known on asOf, as recorded by recordedAsOf.")
+    @_ledger_errors
+    async def programmes(
+        self, info: Info, as_of: date | None = None, recorded_as_of: datetime | None = None
+    ) -> list[Programme]:
+        info.context.require_read()
+        plans = await info.context.reader.programmes(as_of or _today(), recorded_as_of or _now())
+        return [programme_of(plan) for plan in plans]
+
+    @strawberry.field(description="One programme, or null where it is unknown at that time.")
+    @_ledger_errors
+    async def programme(
+        self, info: Info, id: strawberry.ID, as_of: date | None = None,
+        recorded_as_of: datetime | None = None,
+    ) -> Programme | None:
+        info.context.require_read()
+        plan = await info.context.reader.plan(str(id), as_of or _today(), recorded_as_of or _now())
+        return None if plan is None else programme_of(plan)
+
+    @strawberry.field(description="A baseline (name or YYYY-MM-DD) against the plan and go-lives on `against`.")
+    @_ledger_errors
+    async def comparison(
+        self, info: Info, programme_id: strawberry.ID, baseline: str, against: date | None = None,
+        recorded_as_of: datetime | None = None,
+    ) -> Comparison:
+        info.context.require_read()
+        moment = recorded_as_of or _now()
+        against_day = against or _today()
+        result = await info.context.reader.comparison(str(programme_id), baseline, against_day, moment)
+        plan = await info.context.reader.plan(str(programme_id), against_day, moment)
+        assert plan is not None  # the comparison found it
+        return comparison_of(result, plan)
+
+    @strawberry.field(description="The audit trail, oldest first, filtered and paged (at most 500 a page).")
+    @_ledger_errors
+    async def events(
+        self, info: Info, programme_id: strawberry.ID | None = None, first: int = 50, after: str | None = None,
+        types: list[str] | None = None, actor_id: strawberry.ID | None = None,
+        effective_from: date | None = None, effective_to: date | None = None,
+        recorded_from: datetime | None = None, recorded_to: datetime | None = None,
+    ) -> LedgerEventConnection:
+        info.context.require_read()
+        limit = info.context.services.settings.max_page_size
+        if not 1 <= first <= limit:
+            raise InvalidInput(f"first must be between 1 and {limit}, not {first}", field="first")
+        start = 0 if after is None else position_of(after)
+        if start is None:
+            raise InvalidInput(f"{after!r} is not a cursor from this API", field="after")
+        query = LogQuery(
+            programme=None if programme_id is None else str(programme_id), types=frozenset(types or ()),
+            subject=None if actor_id is None else str(actor_id), effective_from=effective_from,
+            effective_to=effective_to, recorded_from=recorded_from, recorded_to=recorded_to,
+            after=start, first=first,
+        )
+        return connection_of(await info.context.reader.log_page(query))
+
+    @strawberry.field(description="One entry by id (programme:sequence), or null.")
+    @_ledger_errors
+    async def event(self, info: Info, id: strawberry.ID) -> LedgerEvent | None:
+        info.context.require_read()
+        found = await info.context.reader.entry(str(id))
+        return None if found is None else event_of(found)
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(description="Every entry recorded after subscribing, in position order.")
+    async def ledger_events(
+        self, info: Info, programme_id: strawberry.ID | None = None
+    ) -> AsyncGenerator[LedgerEvent, None]:
+        try:
+            info.context.require_read()
+        except LedgerError as error:
+            raise graphql_error(error) from None
+        async for entry in info.context.services.feed.subscribe(None if programme_id is None else str(programme_id)):
+            yield event_of(entry)
+
+
+def _should_mask(error: GraphQLError) -> bool:
+    """Mask only what the client did not cause: unexpected exceptions inside resolvers."""
+    original = error.original_error
+    if original is None or isinstance(original, LedgerError):
+        return False
+    return not isinstance(original, GraphQLError)
+
+
+class LoggedMaskErrors(MaskErrors):
+    """MaskErrors that first logs each masked error with the request id."""
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        context = self.execution_context.context
+        request_id = getattr(context, "request_id", "?")
+        log.error("request %s failed: %s", request_id, error.message, exc_info=error.original_error)
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": "INTERNAL", "requestId": request_id}
+        return masked
+
+
+class LedgerSchema(strawberry.Schema):
+    """Logs only unexpected errors; a client's own mistakes are answered, not logged as failures."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        unexpected = [e for e in errors if _should_mask(e) or e.message == "Unexpected error."]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
+def build_schema(settings: ApiSettings) -> strawberry.Schema:
+    """The schema with its limits; extensions are passed as factories, never instances."""
+    return LedgerSchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
+        extensions=[
+            lambda: QueryDepthLimiter(max_depth=settings.max_depth),
+            lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+            lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+            ParserCache,
+            ValidationCache,
+            lambda: LoggedMaskErrors(should_mask_error=_should_mask),
+        ],
+    )

@@ -1,0 +1,65 @@
+"""The server's settings, read from the environment once, at start-up (never at import)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ledger.errors import InvalidInput
+from ledger.settings import StoreLocation, store_location
+
+TRUE = {"1", "true", "yes", "on"}
+FALSE = {"0", "false", "no", "off", ""}
+
+
+def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    if raw.strip().lower() in TRUE:
+        return True
+    if raw.strip().lower() in FALSE:
+        return False
+    raise InvalidInput(f"{name}={raw!r} is not a yes/no value (use 1 or 0)", field=name)
+
+
+def _number(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InvalidInput(f"{name}={raw!r} is not a number", field=name) from None
+    if value <= 0:
+        raise InvalidInput(f"{name} must be positive", field=name)
+    return value
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """Everything the server needs to know that is not in the request."""
+
+    store: StoreLocation
+    public_reads: bool = False
+    graphiql: bool = True
+    request_timeout_seconds: float = 10.0
+    max_body_bytes: int = 1024 * 1024
+    max_page_size: int = 500
+    max_depth: int = 12
+    max_tokens: int = 4000
+    max_aliases: int = 30
+    poll_seconds: float = 0.5
+    in_memory_reads: bool = True
+
+    @classmethod
+    def from_environment(cls, database: str | None = None, environ: Mapping[str, str] = os.environ) -> ApiSettings:
+        """Settings from LEDGER_* variables; `database` overrides LEDGER_DATABASE_URL."""
+        return cls(
+            store=store_location(database, environ),
+            public_reads=_flag(environ, "LEDGER_PUBLIC_READS", False),
+            graphiql=_flag(environ, "LEDGER_GRAPHIQL", True),
+            request_timeout_seconds=_number(environ, "LEDGER_REQUEST_TIMEOUT", 10.0),
+            poll_seconds=_number(environ, "LEDGER_POLL_SECONDS", 0.5),
+        )
