@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
+import asyncpg
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -24,12 +25,15 @@ from strawberry.asgi import GraphQL
 
 from api.auth import TokenStore
 from api.context import LedgerContext, Services
-from api.live import LiveFeed
-from api.reader import InMemoryReader
+from api.live import InMemoryProjection, LiveFeed, PostgresProjection
+from api.reader import InMemoryReader, Reader
 from api.schema import build_schema
 from api.settings import ApiSettings
-from ledger.application import open_ledger
+from ledger.application import LedgerApplication, open_ledger
 from projections.memory import InMemoryReadModel
+from projections.pg_projector import PostgresProjector
+from projections.pg_reader import PostgresReader
+from projections.pg_schema import migrate
 
 log = logging.getLogger("ledger.api")
 
@@ -129,6 +133,26 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
+async def _read_side(
+    settings: ApiSettings, app: LedgerApplication, stack: contextlib.AsyncExitStack
+) -> tuple[Reader, LiveFeed]:
+    """The reader and live feed for the chosen read model (closed by `stack`)."""
+    if settings.chosen_read_model == "memory":
+        model = InMemoryReadModel()
+        return InMemoryReader(model), LiveFeed(InMemoryProjection(app, model))
+    pool = await asyncpg.create_pool(settings.store.url, min_size=1, max_size=10)
+    stack.push_async_callback(pool.close)
+    async with pool.acquire() as connection:
+        await migrate(connection)
+    reader = PostgresReader(pool)
+    feed = LiveFeed(PostgresProjection(PostgresProjector(app, pool), reader))
+    # A dedicated connection for LISTEN: pooled connections UNLISTEN when released.
+    listener = await asyncpg.connect(settings.store.url)
+    stack.push_async_callback(listener.close)
+    await listener.add_listener(app.recorder.channel_name, feed.wake)  # type: ignore[attr-defined]
+    return reader, feed
+
+
 def create_app(settings: ApiSettings) -> Starlette:
     """The ASGI application for these settings."""
     holder: dict[str, Services] = {}
@@ -137,19 +161,19 @@ def create_app(settings: ApiSettings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[dict[str, Any]]:
         app = await anyio.to_thread.run_sync(open_ledger, settings.store)
-        model = InMemoryReadModel()
-        feed = LiveFeed(app, model)
-        await feed.catch_up()
-        tokens = await anyio.to_thread.run_sync(TokenStore, settings.store)
-        holder["services"] = Services(settings, app, InMemoryReader(model), feed, tokens)
-        follower = asyncio.create_task(feed.follow(settings.poll_seconds))
-        try:
-            yield {"services": holder["services"]}
-        finally:
-            follower.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await follower
-            app.close()
+        async with contextlib.AsyncExitStack() as stack:
+            stack.callback(app.close)
+            reader, feed = await _read_side(settings, app, stack)
+            await feed.catch_up()
+            tokens = await anyio.to_thread.run_sync(TokenStore, settings.store)
+            holder["services"] = Services(settings, app, reader, feed, tokens)
+            follower = asyncio.create_task(feed.follow(settings.poll_seconds))
+            try:
+                yield {"services": holder["services"]}
+            finally:
+                follower.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await follower
 
     async def healthz(request: Request) -> Response:
         services = holder.get("services")

@@ -7,13 +7,14 @@ Errors print `error [CODE]: message` on stderr and exit with status 2.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from api import render
 from api.app import create_app
@@ -28,6 +29,9 @@ from ledger.settings import store_location
 from ledger.values import parse_date
 from projections.audit import LogQuery
 from projections.memory import InMemoryReadModel
+from projections.pg_projector import PostgresProjector
+from projections.pg_rebuild import rebuild
+from projections.pg_schema import migrate
 
 DEFAULT_DATASET = "helseplattformen"
 
@@ -248,6 +252,80 @@ def cmd_serve(session: Session) -> int:
     return 0
 
 
+def _require_postgres(session: Session, what: str) -> None:
+    if not session.location.is_postgres:
+        raise InvalidInput(
+            f"{what} is for PostgreSQL stores; a SQLite store is read from memory and needs no read model tables",
+            field="database",
+        )
+
+
+def _copy_progress(err: TextIO) -> Callable[[str, int, int], None]:
+    def show(stage: str, done: int, total: int) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        err.write(f"\r{stage:8}  [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        if done >= total:
+            err.write("\n")
+        err.flush()
+
+    return show
+
+
+async def _with_pool(session: Session, work: Callable[[Any], Awaitable[int]]) -> int:
+    import asyncpg
+
+    pool = await asyncpg.create_pool(session.location.url, min_size=1, max_size=2)
+    try:
+        return await work(pool)
+    finally:
+        await pool.close()
+
+
+def cmd_migrate(session: Session) -> int:
+    _require_postgres(session, "ledger migrate")
+
+    async def work(pool: Any) -> int:
+        async with pool.acquire() as connection:
+            return await migrate(connection)
+
+    version = asyncio.run(_with_pool(session, work))
+    session.print(f"read model schema at version {version}")
+    return 0
+
+
+def cmd_rebuild(session: Session) -> int:
+    _require_postgres(session, "ledger rebuild")
+    app = session.app
+
+    async def work(pool: Any) -> int:
+        return await rebuild(app, pool, _copy_progress(session.err))
+
+    position = asyncio.run(_with_pool(session, work))
+    session.print(f"read model rebuilt up to position {position} and swapped in")
+    return 0
+
+
+def cmd_project(session: Session) -> int:
+    """Run the projector: catch the read model up with the store (and with --follow, keep it up)."""
+    _require_postgres(session, "ledger project")
+    app = session.app
+
+    async def work(pool: Any) -> int:
+        async with pool.acquire() as connection:
+            await migrate(connection)
+        projector = PostgresProjector(app, pool, batch=session.args.batch)
+        position = await projector.catch_up()
+        while session.args.follow:
+            await asyncio.sleep(0.5)
+            position = await projector.catch_up()
+        return position
+
+    position = asyncio.run(_with_pool(session, work))
+    session.print(f"read model at position {position}")
+    return 0
+
+
 def cmd_run(session: Session) -> int:
     """The main job: make sure the ledger holds history, show today's plan, then serve the API."""
     if session.app.last_position() == 0:
@@ -309,6 +387,11 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("action", choices=["create"])
     sub.add_argument("--role", required=True, choices=list(ROLES))
     sub.add_argument("--name", help="who the token is for; shown as recorded_by (token:NAME)")
+    command("migrate", cmd_migrate, "create or upgrade the PostgreSQL read model's tables")
+    command("rebuild", cmd_rebuild, "rebuild the PostgreSQL read model from the store (COPY, then swap)")
+    sub = command("project", cmd_project, "bring the PostgreSQL read model up to date with the store")
+    sub.add_argument("--batch", type=int, default=1000, help="entries per transaction")
+    sub.add_argument("--follow", action="store_true", help="keep following new entries until stopped")
     sub = command("schema", cmd_schema, "print the GraphQL schema (SDL)")
     sub.add_argument("--output", help="write to this file instead of standard output")
     return parser

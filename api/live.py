@@ -2,25 +2,76 @@
 
 One lock orders catching up and subscribing, so a subscriber gets exactly the entries with
 positions after the one it subscribed at: no gaps, no duplicates. New entries arrive from this
-process's mutations (which catch up before they answer) and from a follower that polls the
-store, which also picks up entries written by other processes.
+process's mutations (which catch up before they answer), from a follower that polls the
+store, and, with PostgreSQL, from LISTEN on the event table's channel, which eventsourcing
+NOTIFYs after every insert by any process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import anyio
 
 from ledger.application import LedgerApplication
 from projections.audit import LogEntry
 from projections.memory import InMemoryReadModel
+from projections.pg_projector import PostgresProjector
+from projections.pg_reader import PostgresReader
 
 log = logging.getLogger("ledger.live")
 QUEUE_LIMIT = 10_000
+
+
+class Projection(Protocol):
+    """A read model that can catch up with the store and list what it took in."""
+
+    async def catch_up(self) -> int: ...
+
+    async def entries_after(self, position: int, up_to: int) -> list[LogEntry]: ...
+
+
+class InMemoryProjection:
+    """The in-memory read model, caught up in a worker thread."""
+
+    def __init__(self, app: LedgerApplication, model: InMemoryReadModel) -> None:
+        self.app = app
+        self.model = model
+
+    async def catch_up(self) -> int:
+        await anyio.to_thread.run_sync(self.model.catch_up, self.app)
+        return self.model.position
+
+    async def entries_after(self, position: int, up_to: int) -> list[LogEntry]:
+        return [e for e in self.model.audit.entries_after(position) if e.position <= up_to]
+
+
+class PostgresProjection:
+    """The PostgreSQL read model: this process's projector, and its reader for the entries."""
+
+    def __init__(self, projector: PostgresProjector, reader: PostgresReader) -> None:
+        self.projector = projector
+        self.reader = reader
+
+    async def catch_up(self) -> int:
+        await self.projector.catch_up()
+        return await self.reader.refresh_position()
+
+    async def entries_after(self, position: int, up_to: int) -> list[LogEntry]:
+        found: list[LogEntry] = []
+        while position < up_to:
+            page = await self.reader.entries_after(position)
+            page = [e for e in page if e.position <= up_to]
+            if not page:
+                break
+            found.extend(page)
+            position = page[-1].position
+        return found
 
 
 @dataclass
@@ -32,21 +83,22 @@ class _Subscriber:
 class LiveFeed:
     """The read model's follower and the subscribers' fan-out."""
 
-    def __init__(self, app: LedgerApplication, model: InMemoryReadModel) -> None:
-        self.app = app
-        self.model = model
+    def __init__(self, projection: Projection) -> None:
+        self.projection = projection
         self._lock = asyncio.Lock()
         self._subscribers: list[_Subscriber] = []
+        self._delivered = 0
+        self._wake = asyncio.Event()
 
     async def catch_up(self) -> int:
         """Take in everything new in the store and publish it; returns the new position."""
         async with self._lock:
-            before = self.model.position
-            await anyio.to_thread.run_sync(self.model.catch_up, self.app)
-            if self.model.position > before and self._subscribers:
-                for entry in self.model.audit.entries_after(before):
+            position = await self.projection.catch_up()
+            if position > self._delivered and self._subscribers:
+                for entry in await self.projection.entries_after(self._delivered, position):
                     self._publish(entry)
-            return self.model.position
+            self._delivered = max(self._delivered, position)
+            return position
 
     def _publish(self, entry: LogEntry) -> None:
         for subscriber in list(self._subscribers):
@@ -71,11 +123,17 @@ class LiveFeed:
             if subscriber in self._subscribers:
                 self._subscribers.remove(subscriber)
 
+    def wake(self, *_: Any) -> None:
+        """Ask the follower to catch up now (a NOTIFY arrived)."""
+        self._wake.set()
+
     async def follow(self, interval: float) -> None:
-        """Poll the store forever (until cancelled) for entries written elsewhere."""
+        """Catch up whenever woken, and at least every `interval` seconds, until cancelled."""
         while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=interval)
+            self._wake.clear()
             try:
                 await self.catch_up()
             except Exception:  # the store may be briefly unreachable; keep following
                 log.exception("catching up with the store failed; retrying in %.1fs", interval)
-            await asyncio.sleep(interval)

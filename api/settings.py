@@ -51,7 +51,12 @@ class ApiSettings:
     max_tokens: int = 4000
     max_aliases: int = 30
     poll_seconds: float = 0.5
-    in_memory_reads: bool = True
+    read_model: str | None = None  # "memory" or "postgres"; None chooses by the store
+
+    @property
+    def chosen_read_model(self) -> str:
+        """The read model in use: as set, else PostgreSQL for PostgreSQL stores, memory for SQLite."""
+        return self.read_model or default_read_model(self.store)
 
     @classmethod
     def from_environment(cls, database: str | None = None, environ: Mapping[str, str] = os.environ) -> ApiSettings:
@@ -62,4 +67,19 @@ class ApiSettings:
             graphiql=_flag(environ, "LEDGER_GRAPHIQL", True),
             request_timeout_seconds=_number(environ, "LEDGER_REQUEST_TIMEOUT", 10.0),
             poll_seconds=_number(environ, "LEDGER_POLL_SECONDS", 0.5),
+            read_model=_read_model(environ, store_location(database, environ)),
         )
+
+
+def default_read_model(store: StoreLocation) -> str:
+    """PostgreSQL stores are read from the PostgreSQL read model; SQLite stores from memory."""
+    return "postgres" if store.is_postgres else "memory"
+
+
+def _read_model(environ: Mapping[str, str], store: StoreLocation) -> str:
+    chosen = environ.get("LEDGER_READ_MODEL", default_read_model(store))
+    if chosen not in ("memory", "postgres"):
+        raise InvalidInput(f"LEDGER_READ_MODEL={chosen!r} must be memory or postgres", field="LEDGER_READ_MODEL")
+    if chosen == "postgres" and not store.is_postgres:
+        raise InvalidInput("LEDGER_READ_MODEL=postgres needs a PostgreSQL store", field="LEDGER_READ_MODEL")
+    return chosen

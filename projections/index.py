@@ -29,6 +29,8 @@ class IndexedVersion:
     seq: int
     value: object
     recorded_from: datetime
+    position: int  # the log position of the entry (or correction) that stated this version
+    ordinal: int  # its place among the facts of that entry, to order ties like the fold does
     recorded_to: datetime | None = None
 
     def believed_at(self, moment: datetime) -> bool:
@@ -59,15 +61,15 @@ class ProgrammeIndex:
                 version.recorded_to = recorded.recorded_at
             if isinstance(change, EntryCorrected):
                 effective = change.effective or self._effective[seq]
-                self._add(seq, effective, change.replacement.facts(seq), recorded.recorded_at)
+                self._add(seq, effective, change.replacement.facts(seq), recorded)
         else:
-            self._add(recorded.seq, recorded.entry.effective, change.facts(recorded.seq), recorded.recorded_at)
+            self._add(recorded.seq, recorded.entry.effective, change.facts(recorded.seq), recorded)
 
-    def _add(self, seq: int, effective: date, facts: list[tuple[FactKey, object]], at: datetime) -> None:
+    def _add(self, seq: int, effective: date, facts: list[tuple[FactKey, object]], recorded: RecordedEntry) -> None:
         self._effective[seq] = effective
         opened = self._open.setdefault(seq, [])
-        for key, value in facts:
-            version = IndexedVersion(effective, seq, value, at)
+        for ordinal, (key, value) in enumerate(facts):
+            version = IndexedVersion(effective, seq, value, recorded.recorded_at, recorded.position, ordinal)
             insort(self.versions.setdefault(key, []), version, key=_order)
             opened.append(version)
 
@@ -82,6 +84,14 @@ class ProgrammeIndex:
             if versions[index].believed_at(recorded_as_of):
                 return versions[index]
         return None
+
+    def current_effective(self, seq: int) -> date | None:
+        """An entry's effective date after corrections."""
+        return self._effective.get(seq)
+
+    def rows(self) -> list[tuple[FactKey, IndexedVersion]]:
+        """Every version of every key (for copying into a database)."""
+        return [(key, version) for key, versions in self.versions.items() for version in versions]
 
     def facts_at(self, as_of: date, recorded_as_of: datetime) -> dict[FactKey, Version]:
         """Every fact in force on `as_of` as known at `recorded_as_of`."""

@@ -1,0 +1,53 @@
+"""Fact values as JSON and back, so a read model in a database holds exactly what the index holds.
+
+`assemble` must get the same Python values from PostgreSQL as from memory; this codec is the
+one place that knows how each kind of fact value is written down.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from ledger.changes import Change, GoLive, Schedule
+from ledger.codec import decode_change, encode_change
+from ledger.values import PlannedWindow, parse_window
+
+
+def encode_value(value: object) -> dict[str, Any]:
+    """A fact value as a small tagged JSON object."""
+    if isinstance(value, Change):
+        return {"change": encode_change(value)}
+    if isinstance(value, Schedule):
+        return {"schedule": value.mode, "window": value.window.to_json() if value.window else None}
+    if isinstance(value, GoLive):
+        return {"golive": value.wave}
+    if isinstance(value, PlannedWindow):
+        return {"window": value.to_json()}
+    if isinstance(value, bool):
+        return {"flag": value}
+    if isinstance(value, Decimal):
+        return {"money": format(value, "f")}
+    if isinstance(value, str):
+        return {"text": value}
+    raise TypeError(f"no encoding for fact value {value!r}")
+
+
+def decode_value(data: dict[str, Any]) -> object:
+    """The fact value written by `encode_value`."""
+    if "change" in data:
+        return decode_change(data["change"])
+    if "schedule" in data:
+        window = data.get("window")
+        return Schedule(data["schedule"], None if window is None else parse_window(window, "window"))
+    if "golive" in data:
+        return GoLive(data["golive"])
+    if "window" in data:
+        return parse_window(data["window"], "window")
+    if "flag" in data:
+        return bool(data["flag"])
+    if "money" in data:
+        return Decimal(data["money"])
+    if "text" in data:
+        return str(data["text"])
+    raise ValueError(f"unknown fact value {data!r}")

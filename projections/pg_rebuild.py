@@ -1,0 +1,89 @@
+"""Rebuild the PostgreSQL read model from the event store, with COPY, then swap it in.
+
+The new copy is built in its own schema while queries keep answering from the current one;
+the swap renames the schemas in one transaction, under the projector's lock. A rebuild
+killed part-way leaves the current copy untouched; the next rebuild drops the half-built one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+
+from ledger.application import LedgerApplication, RecordedEntry
+from projections.fact_values import encode_value
+from projections.index import BitemporalIndex
+from projections.pg_projector import ENTRY_COLUMNS, FACT_COLUMNS, PROJECTOR_LOCK, entry_record
+from projections.pg_schema import FAMILIES, SCHEMA, create_statements, migrate, view_statements
+
+NEW = f"{SCHEMA}_new"
+OLD = f"{SCHEMA}_old"
+Progress = Callable[[str, int, int], None]
+
+
+def _read_everything(app: LedgerApplication, progress: Progress | None) -> list[RecordedEntry]:
+    total = app.last_position()
+    found: list[RecordedEntry] = []
+    after = 0
+    while chunk := app.read(after, 5000):
+        found.extend(chunk)
+        after = chunk[-1].position
+        if progress:
+            progress("reading", after, total)
+    return found
+
+
+def _rows(entries: list[RecordedEntry]) -> tuple[dict[str, list[tuple[Any, ...]]], list[tuple[Any, ...]]]:
+    index = BitemporalIndex()
+    for recorded in entries:
+        index.apply(recorded)
+    facts: dict[str, list[tuple[Any, ...]]] = {family: [] for family in FAMILIES}
+    for programme, programme_index in index.programmes.items():
+        for key, version in programme_index.rows():
+            facts[key[0]].append((
+                programme, key[1], key[2], version.effective, version.seq, json.dumps(encode_value(version.value)),
+                version.recorded_from, version.recorded_to, version.position, version.ordinal,
+            ))
+    records = []
+    for recorded in entries:
+        record = list(entry_record(recorded))
+        current = index.programmes[recorded.entry.programme].current_effective(recorded.seq)
+        record[-1] = current or recorded.entry.effective
+        records.append(tuple(record))
+    return facts, records
+
+
+async def rebuild(app: LedgerApplication, pool: Any, progress: Progress | None = None) -> int:
+    """Build a fresh read model from the whole log and swap it in; returns its position."""
+    entries = await anyio.to_thread.run_sync(_read_everything, app, progress)
+    facts, records = await anyio.to_thread.run_sync(_rows, entries)
+    position = entries[-1].position if entries else 0
+    async with pool.acquire() as connection:
+        await migrate(connection)
+        await connection.execute(f"DROP SCHEMA IF EXISTS {NEW} CASCADE")
+        for statement in create_statements(NEW) + view_statements(NEW):
+            await connection.execute(statement)
+        copied, total = 0, sum(len(rows) for rows in facts.values()) + len(records)
+        for family, rows in facts.items():
+            await connection.copy_records_to_table(f"facts_{family}", schema_name=NEW, records=rows,
+                                                   columns=list(FACT_COLUMNS))
+            copied += len(rows)
+            if progress:
+                progress("copying", copied, total)
+        await connection.copy_records_to_table("entries", schema_name=NEW, records=records,
+                                               columns=list(ENTRY_COLUMNS))
+        if progress:
+            progress("copying", total, total)
+        await connection.execute(f"UPDATE {NEW}.tracking SET position = $1", position)
+        async with connection.transaction():
+            # No projector may write between the copy and the swap; entries recorded after the
+            # copy are applied by the projector afterwards, from the new tracking position.
+            await connection.execute("SELECT pg_advisory_xact_lock($1)", PROJECTOR_LOCK)
+            await connection.execute(f"DROP SCHEMA IF EXISTS {OLD} CASCADE")
+            await connection.execute(f"ALTER SCHEMA {SCHEMA} RENAME TO {OLD}")
+            await connection.execute(f"ALTER SCHEMA {NEW} RENAME TO {SCHEMA}")
+            await connection.execute(f"DROP SCHEMA {OLD} CASCADE")
+    return position
