@@ -1,0 +1,101 @@
+"""Two API processes on one PostgreSQL database: what one records, the other shows and pushes
+to its subscribers within a second (LISTEN/NOTIFY, not the poll: the poll is set to 30 s)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from websockets.sync.client import connect
+
+from api.auth import TokenStore
+from ledger.application import open_ledger
+from ledger.importer import import_text
+from ledger.settings import StoreLocation
+from tests.conftest import SAMPLE
+
+ROOT = Path(__file__).parent.parent.parent
+SUBSCRIBE = "subscription { ledgerEvents(programmeId: \"demo\") { id position type } }"
+RECORD = ('mutation($i: StatusAssessedInput!) { assessStatus(input: $i) { __typename '
+          '... on Recorded { position entry { id } } ... on Problem { code message } } }')
+LATEST = '{ events(programmeId: "demo", first: 500) { edges { node { id position } } } }'
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_healthy(port: int, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()[1].decode()
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"the server on port {port} did not become healthy")
+
+
+@pytest.fixture
+def two_servers(postgres_url: str) -> Iterator[tuple[int, int, str]]:
+    app = open_ledger(StoreLocation(postgres_url))
+    import_text(app, SAMPLE.read_text(encoding="utf-8"), recorded_by="seed")
+    app.close()
+    token, _ = TokenStore(StoreLocation(postgres_url)).create("recorder", "two-process-test")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "LEDGER_PUBLIC_READS": "1", "LEDGER_POLL_SECONDS": "30"}
+    ports = [_free_port(), _free_port()]
+    processes = [
+        subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--database", postgres_url, "--port", str(port)],
+                         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for port in ports
+    ]
+    try:
+        for port, process in zip(ports, processes, strict=True):
+            _wait_healthy(port, process)
+        yield ports[0], ports[1], token
+    finally:
+        for process in processes:
+            process.terminate()
+            process.communicate(timeout=20)
+
+
+def test_an_entry_recorded_through_one_process_reaches_the_other_within_a_second(
+    two_servers: tuple[int, int, str],
+) -> None:
+    writer, reader, token = two_servers
+    with connect(f"ws://127.0.0.1:{reader}/graphql", subprotocols=["graphql-transport-ws"]) as websocket:  # type: ignore[list-item]
+        websocket.send(json.dumps({"type": "connection_init", "payload": {}}))
+        assert json.loads(websocket.recv(timeout=5))["type"] == "connection_ack"
+        websocket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}}))
+        time.sleep(0.3)  # let the subscription register before the write
+
+        answer = httpx.post(
+            f"http://127.0.0.1:{writer}/graphql", timeout=5, headers={"Authorization": f"Bearer {token}"},
+            json={"query": RECORD, "variables": {"i": {"programmeId": "demo", "effective": "2024-01-01",
+                                                       "status": "On track", "risk": "Low"}}},
+        ).json()["data"]["assessStatus"]
+        assert answer["__typename"] == "Recorded"
+        message = json.loads(websocket.recv(timeout=1.0))  # the one second the issue allows
+        assert message["type"] == "next"
+        assert message["payload"]["data"]["ledgerEvents"]["position"] == answer["position"]
+
+    deadline = time.monotonic() + 1.0
+    while True:
+        edges = httpx.post(f"http://127.0.0.1:{reader}/graphql", json={"query": LATEST}, timeout=5).json()
+        positions = [edge["node"]["position"] for edge in edges["data"]["events"]["edges"]]
+        if answer["position"] in positions:
+            break
+        assert time.monotonic() < deadline, "the other process did not show the entry within a second"
+        time.sleep(0.05)
