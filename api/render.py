@@ -43,7 +43,11 @@ def cell(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, PlannedWindow):
-        return str(value)
+        # Bounds first: when a long label is cut, the dates stay readable.
+        bounds = f"{value.earliest or '…'}..{value.latest or '…'}"
+        if value.earliest is not None and value.earliest == value.latest:
+            bounds = str(value.earliest)
+        return bounds if value.label == bounds else f"{bounds} {value.label}"
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, Decimal):

@@ -12,10 +12,14 @@ REFUSAL = "the programme ledger is append-only: stored entries cannot be changed
 
 
 def _sqlite_statements(table: str) -> list[str]:
+    refuse = f"BEGIN SELECT RAISE(ABORT, '{REFUSAL}'); END"
     return [
-        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{action.lower()} BEFORE {action} ON {table} "
-        f"BEGIN SELECT RAISE(ABORT, '{REFUSAL}'); END"
-        for action in ("UPDATE", "DELETE")
+        *(f"CREATE TRIGGER IF NOT EXISTS {table}_no_{action.lower()} BEFORE {action} ON {table} {refuse}"
+          for action in ("UPDATE", "DELETE")),
+        # INSERT OR REPLACE deletes the old row without firing DELETE triggers; stop it here.
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_replace BEFORE INSERT ON {table} "
+        f"WHEN EXISTS (SELECT 1 FROM {table} WHERE originator_id = NEW.originator_id "
+        f"AND originator_version = NEW.originator_version) {refuse}",
     ]
 
 

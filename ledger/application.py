@@ -108,9 +108,11 @@ class LedgerApplication(Application[UUID]):
         with self._write_lock:
             for attempt in range(CONFLICT_RETRIES):
                 programmes: dict[str, ProgrammeLedger] = {}
+                events: list[Any] = []
                 try:
-                    receipts = self._check_all(entries, programmes, collect, lines, progress)
-                    recordings = self.save(*programmes.values())
+                    receipts = self._check_all(entries, programmes, events, collect, lines, progress)
+                    # Saved as events, in entry order, so the log follows the file across programmes.
+                    recordings = self.save(*events)
                 except IntegrityError:
                     self._evict(programmes)  # another process appended first: reload, retry
                     if attempt == CONFLICT_RETRIES - 1:
@@ -125,15 +127,27 @@ class LedgerApplication(Application[UUID]):
                 return self._with_positions(receipts, recordings)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def check_many(self, entries: Sequence[Entry], *, lines: Sequence[int] | None = None) -> list[LineError]:
+        """Every entry the rules would refuse, without writing anything (for reporting a bad file)."""
+        with self._write_lock:
+            programmes: dict[str, ProgrammeLedger] = {}
+            try:
+                self._check_all(entries, programmes, [], True, lines, None)
+            except ImportRejected as rejected:
+                return rejected.errors
+            finally:
+                self._evict(programmes)  # they hold unsaved changes
+        return []
+
     def _check_all(
-        self, entries: Sequence[Entry], programmes: dict[str, ProgrammeLedger], collect: bool,
-        lines: Sequence[int] | None, progress: Progress | None,
+        self, entries: Sequence[Entry], programmes: dict[str, ProgrammeLedger], events: list[Any],
+        collect: bool, lines: Sequence[int] | None, progress: Progress | None,
     ) -> list[Receipt]:
         receipts: list[Receipt] = []
         errors: list[LineError] = []
         for index, entry in enumerate(entries):
             try:
-                receipts.append(self._check_one(entry, programmes))
+                receipts.append(self._check_one(entry, programmes, events))
             except LedgerError as error:
                 if not collect:
                     raise
@@ -145,18 +159,21 @@ class LedgerApplication(Application[UUID]):
             raise ImportRejected(errors)
         return receipts
 
-    def _check_one(self, entry: Entry, programmes: dict[str, ProgrammeLedger]) -> Receipt:
-        digest = content_digest(entry)
+    def _check_one(self, entry: Entry, programmes: dict[str, ProgrammeLedger], events: list[Any]) -> Receipt:
         programme = programmes.get(entry.programme) or self._load(entry.programme)
         if programme is None:
-            programme = ProgrammeLedger.open(entry, digest)
+            programme = ProgrammeLedger.open(entry, content_digest(entry))
             programmes[entry.programme] = programme
+            events.extend(programme.collect_events())
             return Receipt(entry_id(entry.programme, 1), 1, added=True)
         programmes[entry.programme] = programme
+        entry = programme.resolve(entry)
+        digest = content_digest(entry)
         seq = programme.existing(entry, digest)
         if seq is not None:
             return Receipt(entry_id(entry.programme, seq), seq, added=False)
         seq = programme.record(entry, digest)
+        events.extend(programme.collect_events())
         return Receipt(entry_id(entry.programme, seq), seq, added=True)
 
     def _load(self, programme: str) -> ProgrammeLedger | None:

@@ -83,10 +83,15 @@ def import_text(
 ) -> ImportResult:
     """Validate and record every line of `text`; all or nothing."""
     entries, numbers, errors = parse_lines(text, recorded_by)
-    try:
-        receipts = app.record_many(entries, lines=numbers, progress=progress) if not errors else []
-    except ImportRejected as rejected:
-        errors.extend(rejected.errors)
+    receipts = []
+    if errors:
+        # Still check the readable lines, so the report lists every bad line at once.
+        errors.extend(app.check_many(entries, lines=numbers))
+    else:
+        try:
+            receipts = app.record_many(entries, lines=numbers, progress=progress)
+        except ImportRejected as rejected:
+            errors.extend(rejected.errors)
     if errors:
         # Decoding and rule errors together, in file order.
         raise ImportRejected(sorted(errors, key=lambda e: e.line))

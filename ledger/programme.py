@@ -96,21 +96,31 @@ class ProgrammeLedger(Aggregate):
             )
         return int(known[0])
 
+    def resolve(self, entry: Entry) -> Entry:
+        """The entry with a correction's or retraction's target filled in as an entry id.
+
+        The content digest is taken of the resolved entry, so naming the target by key or by
+        id (as an export does) is the same content.
+        """
+        change = entry.change
+        if not isinstance(change, META_TYPES):
+            return entry
+        return replace(entry, change=replace(change, target_entry=entry_id(self.programme, self._locate(change))))
+
     def record(self, entry: Entry, digest: str) -> int:
-        """Check the entry against every rule, then append it; returns its sequence."""
+        """Check the (resolved) entry against every rule, then append it; returns its sequence."""
         if isinstance(entry.change, ProgrammeRegistered):
             raise InvariantViolated(f"programme {self.programme!r} is already registered")
-        change = entry.change
-        if isinstance(change, META_TYPES):
-            change = replace(change, target_entry=entry_id(self.programme, self._target(change)))
-            entry = replace(entry, change=change)
+        entry = self.resolve(entry)
+        if isinstance(entry.change, META_TYPES):
+            self._check_target(entry.change)
         self._check(entry)
         self.trigger_event(self.Recorded, entry=entry, digest=digest)
         return len(self.entries)
 
     # -- checks ------------------------------------------------------------------------
 
-    def _target(self, change: EntryCorrected | EntryRetracted) -> int:
+    def _locate(self, change: EntryCorrected | EntryRetracted) -> int:
         by_key = by_id = None
         if change.target_key is not None:
             found = self.keys.get(change.target_key)
@@ -131,6 +141,10 @@ class ProgrammeLedger(Aggregate):
             raise InvalidInput("target_key and target_entry name different entries")
         seq = by_key if by_key is not None else by_id
         assert seq is not None
+        return seq
+
+    def _check_target(self, change: EntryCorrected | EntryRetracted) -> None:
+        seq = self._locate(change)
         target = self.entries[seq - 1]
         if isinstance(target.change, META_TYPES):
             raise InvalidInput(
@@ -139,7 +153,6 @@ class ProgrammeLedger(Aggregate):
             )
         if str(seq) in self.retracted:
             raise InvariantViolated(f"entry {entry_id(self.programme, seq)} is already retracted")
-        return seq
 
     def _check(self, entry: Entry) -> None:
         """Raise the first rule the entry breaks; leaves the time line as it was."""

@@ -27,7 +27,9 @@ from tests.conftest import SAMPLE
 
 ROOT = Path(__file__).parent.parent.parent
 NOW = datetime(2100, 1, 1, tzinfo=UTC)
-QUESTIONS = [date(2020, 1, 1), date(2022, 4, 1), date(2022, 12, 1), date(2023, 6, 1), date(2024, 6, 1), date(2030, 1, 1)]
+QUESTIONS = [
+    date(2020, 1, 1), date(2022, 4, 1), date(2022, 12, 1), date(2023, 6, 1), date(2024, 6, 1), date(2030, 1, 1),
+]
 
 
 def _history(url: str, extra: int) -> LedgerApplication:
@@ -100,8 +102,8 @@ def _assert_equal_to_fold(url: str, app: LedgerApplication) -> None:
                 assert await connection.fetchval(f"SELECT count(*) FROM {SCHEMA}.entries") == len(history)
                 for family in FAMILIES:
                     duplicates = await connection.fetchval(
-                        f"SELECT count(*) - count(DISTINCT (programme, seq, subject, attribute, recorded_from, ordinal)) "
-                        f"FROM {fact_table(family)}")
+                        "SELECT count(*) - count(DISTINCT (programme, seq, subject, attribute, recorded_from, "
+                        f"ordinal)) FROM {fact_table(family)}")
                     assert duplicates == 0, f"duplicate rows in {family}"
         finally:
             await pool.close()
@@ -118,7 +120,7 @@ def test_projector_killed_during_catch_up_ends_equal_to_the_fold(postgres_url: s
     for _ in range(3):
         target = chance.randint(_tracking(postgres_url) + 1, final - 1)
         process = _ledger("project", "--batch", "7", "--database", postgres_url)
-        if _kill_when(process, lambda: _tracking(postgres_url) >= target):
+        if _kill_when(process, lambda target=target: _tracking(postgres_url) >= target):
             killed_at.append(_tracking(postgres_url))
     assert killed_at, "no run was killed part-way, so the test exercised nothing"
     assert all(0 < position < final for position in killed_at)
