@@ -54,3 +54,33 @@ def test_every_cli_command_in_the_readme_runs(tmp_path: Path, monkeypatch: pytes
         assert status == 0, f"ledger {command} failed: {err.getvalue()}"
         assert out.getvalue().strip(), f"ledger {command} printed nothing"
     assert (tmp_path / "backup.jsonl").read_text(encoding="utf-8").count("\n") > 22
+
+
+def _shell_lines(prefix: str) -> list[str]:
+    return [line for block in _blocks("shell") for line in block.splitlines() if line.startswith(prefix)]
+
+
+def test_the_readme_read_model_commands_and_sql_run(postgres_url: str) -> None:
+    import psycopg
+
+    from ledger.application import open_ledger
+    from ledger.settings import StoreLocation
+
+    app = open_ledger(StoreLocation(postgres_url))
+    import_text(app, (ROOT / "tests" / "data" / "sample.jsonl").read_text(encoding="utf-8"), recorded_by="readme")
+    app.close()
+    commands = _shell_lines("ledger migrate") + _shell_lines("ledger project") + _shell_lines("ledger rebuild")
+    assert len(commands) == 3
+    for command in commands:
+        args = shlex.split(command)[1:]
+        args[args.index("--database") + 1] = postgres_url
+        out, err = io.StringIO(), io.StringIO()
+        assert main(args, out=out, err=err) == 0, err.getvalue()
+    queries = [q.strip() for q in _blocks("sql")[0].split(";") if q.strip()]
+    assert len(queries) == 2
+    with psycopg.connect(postgres_url) as connection:
+        plan = connection.execute(queries[0]).fetchall()
+        changes = connection.execute(queries[1]).fetchall()
+    assert ("harbour", "golive") in {(row[0], row[1]) for row in plan}
+    assert {row[0] for row in changes} >= {"demo:13", "demo:18"}
+    assert any(row[0] == "demo:18" and row[5] for row in changes), "demo:18 was corrected"
