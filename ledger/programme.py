@@ -174,7 +174,7 @@ class ProgrammeLedger(Aggregate):
                     rules.check_before(self.timeline, part, effective)
                     facts = part.facts(seq)
                     self.timeline.add(seq, effective, facts)
-                    rules.check_after(self.timeline, rules.touched_subjects(facts), seq)
+                    rules.check_after(self.timeline, rules.touched_subjects(facts), seq, effective)
                 except LedgerError as error:
                     raise (error.at(f"changes[{index}]") if part is not change else error) from None
 
@@ -183,7 +183,7 @@ class ProgrammeLedger(Aggregate):
         with self._tentative(seq) as removed:
             subjects = rules.touched_subjects(removed)
             rules.check_registration_removed(self.timeline, subjects)
-            rules.check_after(self.timeline, subjects, seq)
+            rules.check_after(self.timeline, subjects, seq, _earliest(removed))
 
     def _check_correction(self, change: EntryCorrected) -> None:
         seq = parse_entry_id(change.target_entry or "")[1]  # type: ignore[index]
@@ -202,7 +202,7 @@ class ProgrammeLedger(Aggregate):
                 raise error.at("replacement") from None
             self.timeline.add(seq, change.effective or target.effective, change.replacement.facts(seq))
             rules.check_registration_removed(self.timeline, old_subjects)
-            rules.check_after(self.timeline, old_subjects, seq)
+            rules.check_after(self.timeline, old_subjects, seq, _earliest(removed))
 
     @contextmanager
     def _tentative(self, seq: int) -> Iterator[list[Any]]:
@@ -247,3 +247,8 @@ class ProgrammeLedger(Aggregate):
                     live.add(target, effective, change.replacement.facts(target))
         elif live is not None:
             live.add(seq, entry.effective, change.facts(seq))
+
+
+def _earliest(removed: list[Any]) -> date:
+    """The earliest effective date among removed (key, version) pairs."""
+    return min((version.effective for _key, version in removed), default=date.min)

@@ -57,8 +57,12 @@ def touched_subjects(facts: Iterable[tuple[FactKey, object]]) -> list[Subject]:
     return list(seen)
 
 
-def check_after(timeline: Timeline, subjects: Iterable[Subject], seq: int) -> None:
-    """Rules about whole subjects, after the entry `seq` changed their facts."""
+def check_after(timeline: Timeline, subjects: Iterable[Subject], seq: int, since: date = date.min) -> None:
+    """Rules about whole subjects, after the entry `seq` changed their facts from `since` on.
+
+    Money rules are checked on every day from `since` on where a total or an amount changes:
+    nothing before the earliest day the entry touches can have changed.
+    """
     for kind, subject in subjects:
         if kind != "statement" and len(timeline.versions((kind, subject, "profile"))) > 1:
             raise InvariantViolated(
@@ -67,9 +71,9 @@ def check_after(timeline: Timeline, subjects: Iterable[Subject], seq: int) -> No
         if kind == "actor":
             _check_actor(timeline, subject)
         elif kind == "reserve":
-            _check_reserve(timeline, subject, seq)
+            _check_reserve(timeline, subject, seq, since)
         elif kind == "allocation":
-            _check_allocation(timeline, subject, seq)
+            _check_allocation(timeline, subject, seq, since)
         elif kind == "deliverable" and len(timeline.versions((kind, subject, "completed"))) > 1:
             raise InvariantViolated(f"deliverable {subject!r} is already completed")
 
@@ -108,8 +112,10 @@ def _sum_at(timeline: Timeline, keys: Iterable[FactKey], day: date, skip_seq: in
     return total
 
 
-def _change_days(timeline: Timeline, keys: Iterable[FactKey]) -> list[date]:
-    return sorted({version.effective for key in keys for version in timeline.versions(key)})
+def _change_days(timeline: Timeline, keys: Iterable[FactKey], since: date) -> list[date]:
+    """`since` and every later day on which one of the keys changes."""
+    later = {version.effective for key in keys for version in timeline.versions(key) if version.effective > since}
+    return [since, *sorted(later)] if since != date.min else sorted(later)
 
 
 def allocations_of(timeline: Timeline, reserve: str) -> list[str]:
@@ -122,12 +128,12 @@ def allocations_of(timeline: Timeline, reserve: str) -> list[str]:
     return found
 
 
-def _check_reserve(timeline: Timeline, reserve: str, seq: int) -> None:
+def _check_reserve(timeline: Timeline, reserve: str, seq: int, since: date) -> None:
     total_key: FactKey = ("reserve", reserve, "total")
     amount_keys: list[FactKey] = [
         ("allocation", allocation, "amount") for allocation in allocations_of(timeline, reserve)
     ]
-    for day in _change_days(timeline, [total_key, *amount_keys]):
+    for day in _change_days(timeline, [total_key, *amount_keys], since):
         allocated = _sum_at(timeline, amount_keys, day, None)
         total_version = timeline.at(total_key, day)
         total = Decimal(0) if total_version is None else total_version.value
@@ -141,17 +147,17 @@ def _check_reserve(timeline: Timeline, reserve: str, seq: int) -> None:
             )
 
 
-def _check_allocation(timeline: Timeline, allocation: str, seq: int) -> None:
+def _check_allocation(timeline: Timeline, allocation: str, seq: int, since: date) -> None:
     profile = timeline.versions(("allocation", allocation, "profile"))
     if profile and isinstance(profile[0].value, AllocationMade):
-        _check_reserve(timeline, profile[0].value.reserve, seq)
+        _check_reserve(timeline, profile[0].value.reserve, seq, since)
     amount_key: FactKey = ("allocation", allocation, "amount")
     release_keys: list[FactKey] = [
         ("allocation", allocation, attribute)
         for attribute in timeline.attributes("allocation", allocation)
         if attribute.startswith("release:")
     ]
-    for day in _change_days(timeline, [amount_key, *release_keys]):
+    for day in _change_days(timeline, [amount_key, *release_keys], since):
         released = _sum_at(timeline, release_keys, day, None)
         amount = timeline.value(amount_key, day) or Decimal(0)
         assert isinstance(amount, Decimal)
