@@ -124,6 +124,7 @@ class LedgerApplication(Application[UUID]):
                     self._evict(programmes)
                     raise
                 self._snapshot_if_due(programmes.values())
+                self._cache(programmes)
                 return self._with_positions(receipts, recordings)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -183,6 +184,13 @@ class LedgerApplication(Application[UUID]):
             return None
         assert isinstance(aggregate, ProgrammeLedger)
         return aggregate
+
+    def _cache(self, programmes: dict[str, ProgrammeLedger]) -> None:
+        """Keep the saved programmes in the cache, so the next command need not load them."""
+        cache = self.repository.cache
+        if cache is not None:
+            for programme in programmes.values():
+                cache.put(programme.id, programme)
 
     def _evict(self, programmes: dict[str, ProgrammeLedger]) -> None:
         cache = self.repository.cache

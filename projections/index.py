@@ -9,7 +9,7 @@ recorded time (rare: only corrected ones), so it costs O(facts x log versions).
 from __future__ import annotations
 
 import sys
-from bisect import bisect_right, insort
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -33,13 +33,14 @@ class IndexedVersion:
     ordinal: int  # its place among the facts of that entry, to order ties like the fold does
     recorded_to: datetime | None = None
 
+    @property
+    def public(self) -> Version:
+        """The version as the read side's views take it."""
+        return Version(self.effective, self.seq, self.value)
+
     def believed_at(self, moment: datetime) -> bool:
         """Whether the ledger held this version at `moment`."""
         return self.recorded_from <= moment and (self.recorded_to is None or moment < self.recorded_to)
-
-
-def _order(version: IndexedVersion) -> tuple[date, int]:
-    return (version.effective, version.seq)
 
 
 class ProgrammeIndex:
@@ -47,6 +48,9 @@ class ProgrammeIndex:
 
     def __init__(self) -> None:
         self.versions: dict[FactKey, list[IndexedVersion]] = {}
+        # The sort keys of `versions`, kept alongside so lookups bisect plain tuples in C.
+        self._orders: dict[FactKey, list[tuple[date, int]]] = {}
+        self._public: dict[int, Version] = {}  # id(IndexedVersion) -> its Version, made once
         self._open: dict[int, list[IndexedVersion]] = {}  # versions currently believed, by entry
         self._effective: dict[int, date] = {}  # current effective date of each entry
 
@@ -70,7 +74,11 @@ class ProgrammeIndex:
         opened = self._open.setdefault(seq, [])
         for ordinal, (key, value) in enumerate(facts):
             version = IndexedVersion(effective, seq, value, recorded.recorded_at, recorded.position, ordinal)
-            insort(self.versions.setdefault(key, []), version, key=_order)
+            orders = self._orders.setdefault(key, [])
+            place = bisect_right(orders, (effective, seq))
+            orders.insert(place, (effective, seq))
+            self.versions.setdefault(key, []).insert(place, version)
+            self._public[id(version)] = version.public
             opened.append(version)
 
     def at(self, key: FactKey, as_of: date, recorded_as_of: datetime) -> IndexedVersion | None:
@@ -78,7 +86,7 @@ class ProgrammeIndex:
         versions = self.versions.get(key)
         if not versions:
             return None
-        index = bisect_right(versions, (as_of, LAST_SEQ), key=_order)
+        index = bisect_right(self._orders[key], (as_of, LAST_SEQ))
         while index:
             index -= 1
             if versions[index].believed_at(recorded_as_of):
@@ -96,10 +104,18 @@ class ProgrammeIndex:
     def facts_at(self, as_of: date, recorded_as_of: datetime) -> dict[FactKey, Version]:
         """Every fact in force on `as_of` as known at `recorded_as_of`."""
         found: dict[FactKey, Version] = {}
-        for key in self.versions:
-            version = self.at(key, as_of, recorded_as_of)
-            if version is not None:
-                found[key] = Version(version.effective, version.seq, version.value)
+        bound = (as_of, LAST_SEQ)
+        public = self._public
+        for key, versions in self.versions.items():
+            index = bisect_right(self._orders[key], bound)
+            while index:
+                index -= 1
+                version = versions[index]
+                if version.recorded_from <= recorded_as_of and (
+                    version.recorded_to is None or recorded_as_of < version.recorded_to
+                ):
+                    found[key] = public[id(version)]
+                    break
         return found
 
 

@@ -59,6 +59,11 @@ def _rows(entries: list[RecordedEntry]) -> tuple[dict[str, list[tuple[Any, ...]]
 async def rebuild(app: LedgerApplication, pool: Any, progress: Progress | None = None) -> int:
     """Build a fresh read model from the whole log and swap it in; returns its position."""
     entries = await anyio.to_thread.run_sync(_read_everything, app, progress)
+    return await load(entries, pool, progress)
+
+
+async def load(entries: list[RecordedEntry], pool: Any, progress: Progress | None = None) -> int:
+    """Build a read model of exactly these entries with COPY and swap it in; returns its position."""
     facts, records = await anyio.to_thread.run_sync(_rows, entries)
     position = entries[-1].position if entries else 0
     async with pool.acquire() as connection:

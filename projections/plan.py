@@ -170,16 +170,19 @@ class ProgrammePlan:
         return sum(1 for d in self.deliverables if d.completed_on is not None)
 
 
-def _group(facts: Facts) -> dict[tuple[str, str], dict[str, Version]]:
-    grouped: dict[tuple[str, str], dict[str, Version]] = {}
+Grouped = dict[str, dict[str, dict[str, Version]]]  # kind -> subject -> attribute -> version
+
+
+def _group(facts: Facts) -> Grouped:
+    grouped: Grouped = {}
     for (kind, subject, attribute), version in facts.items():
-        grouped.setdefault((kind, subject), {})[attribute] = version
+        grouped.setdefault(kind, {}).setdefault(subject, {})[attribute] = version
     return grouped
 
 
-def _subjects(grouped: dict[tuple[str, str], dict[str, Version]], kind: str) -> list[tuple[str, dict[str, Version]]]:
-    found = [(subject, attrs) for (k, subject), attrs in grouped.items() if k == kind and "profile" in attrs]
-    return sorted(found, key=lambda item: item[0])
+def _subjects(grouped: Grouped, kind: str) -> list[tuple[str, dict[str, Version]]]:
+    """The registered subjects of a kind (those with a profile), sorted by id."""
+    return sorted((s, attrs) for s, attrs in grouped.get(kind, {}).items() if "profile" in attrs)
 
 
 def _value(attrs: dict[str, Version], name: str) -> object:
@@ -200,6 +203,11 @@ def assemble(
         wave: attrs["window"].value for wave, attrs in _subjects(grouped, "wave") if "window" in attrs
     }
     actors = tuple(_actor(slug, attrs, wave_windows) for slug, attrs in _subjects(grouped, "actor"))
+    members: dict[str, list[ActorView]] = {}
+    for actor in actors:
+        # A postponed actor keeps its last wave for reference but no longer goes live with it.
+        if actor.wave is not None and actor.status in (PLANNED, LIVE):
+            members.setdefault(actor.wave, []).append(actor)
     registration = profile.value
     return ProgrammePlan(
         id=programme,
@@ -213,7 +221,7 @@ def assemble(
         recorded_as_of=recorded_as_of,
         assessment=_assessment(facts.get(("programme", "-", "status"))),
         actors=actors,
-        waves=tuple(_wave(slug, attrs, actors) for slug, attrs in _subjects(grouped, "wave")),
+        waves=tuple(_wave(slug, attrs, members.get(slug, [])) for slug, attrs in _subjects(grouped, "wave")),
         deliverables=tuple(_deliverable(slug, attrs) for slug, attrs in _subjects(grouped, "deliverable")),
         reserves=_reserves(grouped),
         statements=_statements(grouped),
@@ -255,12 +263,11 @@ def _actor(slug: str, attrs: dict[str, Version], wave_windows: dict[str, object]
     )
 
 
-def _wave(slug: str, attrs: dict[str, Version], actors: tuple[ActorView, ...]) -> WaveView:
+def _wave(slug: str, attrs: dict[str, Version], member_views: list[ActorView]) -> WaveView:
     profile = attrs["profile"].value
     assert isinstance(profile, WavePlanned)
-    # A postponed actor keeps its last wave for reference but no longer goes live with it.
-    members = tuple(a.id for a in actors if a.wave == slug and a.status in (PLANNED, LIVE))
-    live = sum(1 for a in actors if a.id in members and a.status == LIVE)
+    members = tuple(a.id for a in member_views)
+    live = sum(1 for a in member_views if a.status == LIVE)
     if not members:
         status = "empty"
     elif live == len(members):
@@ -300,7 +307,7 @@ def _sum(attrs: dict[str, Version], prefix: str) -> Decimal:
     return total
 
 
-def _reserves(grouped: dict[tuple[str, str], dict[str, Version]]) -> tuple[ReserveView, ...]:
+def _reserves(grouped: Grouped) -> tuple[ReserveView, ...]:
     by_reserve: dict[str, list[AllocationView]] = {}
     for slug, attrs in _subjects(grouped, "allocation"):
         profile = attrs["profile"]
@@ -330,7 +337,7 @@ def _reserves(grouped: dict[tuple[str, str], dict[str, Version]]) -> tuple[Reser
     return tuple(views)
 
 
-def _statements(grouped: dict[tuple[str, str], dict[str, Version]]) -> tuple[StatementView, ...]:
+def _statements(grouped: Grouped) -> tuple[StatementView, ...]:
     views = []
     for _slug, attrs in _subjects(grouped, "statement"):
         version = attrs["profile"]
