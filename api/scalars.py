@@ -6,12 +6,15 @@ strawberry's own Decimal accepts floats, NaN and Infinity; money must never go t
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 import strawberry
 from strawberry.types.scalar import ScalarDefinition
 
+from graphql import GraphQLError
 from ledger.errors import InvalidInput
 from ledger.values import parse_date, parse_money
 
@@ -31,7 +34,10 @@ def _parse_datetime(value: object) -> datetime:
         raise InvalidInput(f"{value!r} is not an ISO 8601 timestamp", field="DateTime") from None
     if moment.tzinfo is None:
         raise InvalidInput(f"{value!r} has no UTC offset (add Z or +00:00)", field="DateTime")
-    return moment
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(f"{value!r} is outside the years 1 to 9999 in UTC", field="DateTime") from None
 
 
 def _parse_money(value: object) -> Decimal:
@@ -43,23 +49,36 @@ def _parse_money(value: object) -> Decimal:
     return parse_money(value, "Money")
 
 
+def _coded(parse: Callable[[object], Any]) -> Callable[[object], Any]:
+    """The parser, raising a GraphQL error that carries INVALID_INPUT (and survives validation)."""
+
+    def parse_or_refuse(value: object) -> Any:
+        try:
+            return parse(value)
+        except InvalidInput as error:
+            raise GraphQLError(str(error), extensions={"code": error.code, "field": error.field},
+                               original_error=error) from None
+
+    return parse_or_refuse
+
+
 SCALAR_MAP: dict[object, ScalarDefinition] = {
     date: strawberry.scalar(
         name="Date",
         description="A calendar date, YYYY-MM-DD and nothing else.",
         serialize=lambda value: value.isoformat(),
-        parse_value=_parse_date,
+        parse_value=_coded(_parse_date),
     ),
     datetime: strawberry.scalar(
         name="DateTime",
         description="An ISO 8601 timestamp with a UTC offset, such as 2026-11-22T10:00:00Z.",
         serialize=lambda value: value.isoformat(),
-        parse_value=_parse_datetime,
+        parse_value=_coded(_parse_datetime),
     ),
     Decimal: strawberry.scalar(
         name="Money",
         description='An amount in NOK as a decimal string, at most 2 decimals: "380000000", "1250.50".',
         serialize=lambda value: format(value, "f"),
-        parse_value=_parse_money,
+        parse_value=_coded(_parse_money),
     ),
 }

@@ -322,7 +322,9 @@ def position_of(cursor: str) -> int | None:
     except (ValueError, UnicodeDecodeError):
         return None
     prefix, _, number = text.partition(":")
-    return int(number) if prefix == "position" and number.isdigit() else None
+    if prefix != "position" or not number.isdigit() or len(number) > 18:  # positions are int64
+        return None
+    return int(number)
 
 
 def connection_of(page: audit.LogPage) -> LedgerEventConnection:

@@ -35,6 +35,9 @@ def parse_text(raw: object, field: str, *, max_length: int = 4000) -> str:
     """A non-empty string of bounded length."""
     if not isinstance(raw, str) or not raw.strip():
         raise InvalidInput("must be a non-empty string", field=field)
+    if "\x00" in raw:
+        # PostgreSQL cannot store it in text or jsonb; refuse it for every store alike.
+        raise InvalidInput("contains a NUL character (U+0000)", field=field)
     if len(raw) > max_length:
         raise InvalidInput(f"is longer than {max_length} characters", field=field)
     return raw
