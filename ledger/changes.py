@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from functools import cache
 from typing import Annotated, ClassVar
 
 from ledger.timeline import FactKey
@@ -550,6 +551,7 @@ class EntryRetracted(Change):
         return f"retracts {self.target_entry or self.target_key}"
 
 
+@cache
 def change_types() -> dict[str, type[Change]]:
     """Every entry type by name."""
     found: dict[str, type[Change]] = {}

@@ -11,7 +11,7 @@ the read side's bitemporal index adds the recorded-time axis on top of the same 
 from __future__ import annotations
 
 import sys
-from bisect import bisect_right, insort
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -60,7 +60,11 @@ class Timeline:
         removed = self._by_seq.pop(seq, [])
         for key, version in removed:
             versions = self._versions[key]
-            versions.remove(version)
+            # By identity, found by bisection: equal-valued versions may exist, and comparing
+            # values from the front of a long list made every rollback linear.
+            start = bisect_left(versions, version.order, key=_order)
+            index = next(i for i in range(start, len(versions)) if versions[i] is version)
+            del versions[index]
             if not versions:
                 del self._versions[key]
                 self._attributes[key[:2]].discard(key[2])
