@@ -26,6 +26,7 @@ from ledger.settings import StoreLocation
 
 SNAPSHOT_MIN_EVENTS = 100
 CONFLICT_RETRIES = 3
+WRITE_CHUNK = 2000
 Progress = Callable[[int, int], None]
 
 
@@ -111,8 +112,7 @@ class LedgerApplication(Application[UUID]):
                 events: list[Any] = []
                 try:
                     receipts = self._check_all(entries, programmes, events, collect, lines, progress)
-                    # Saved as events, in entry order, so the log follows the file across programmes.
-                    recordings = self.save(*events)
+                    recordings = self._save_in_order(events)
                 except IntegrityError:
                     self._evict(programmes)  # another process appended first: reload, retry
                     if attempt == CONFLICT_RETRIES - 1:
@@ -127,6 +127,19 @@ class LedgerApplication(Application[UUID]):
                 self._cache(programmes)
                 return self._with_positions(receipts, recordings)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _save_in_order(self, events: list[Any]) -> list[Any]:
+        """Save events in entry order (the log follows the file across programmes).
+
+        Up to WRITE_CHUNK events are one transaction: every command and decision is atomic.
+        A longer import, already checked in full, is written in chunks, because one huge
+        statement stalls the PostgreSQL driver; if writing stops part-way, running the same
+        import again adds exactly the rest (the keys make it idempotent).
+        """
+        recordings: list[Any] = []
+        for start in range(0, len(events), WRITE_CHUNK):
+            recordings.extend(self.save(*events[start:start + WRITE_CHUNK]))
+        return recordings
 
     def check_many(self, entries: Sequence[Entry], *, lines: Sequence[int] | None = None) -> list[LineError]:
         """Every entry the rules would refuse, without writing anything (for reporting a bad file)."""
