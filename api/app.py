@@ -27,6 +27,7 @@ from api.auth import TokenStore
 from api.context import LedgerContext, Services
 from api.live import InMemoryProjection, LiveFeed, PostgresProjection
 from api.reader import InMemoryReader, Reader
+from api.response_cache import ResponseCache
 from api.schema import build_schema
 from api.settings import ApiSettings
 from ledger.application import LedgerApplication, open_ledger
@@ -193,5 +194,9 @@ def create_app(settings: ApiSettings) -> Starlette:
         ],
         lifespan=lifespan,
     )
-    starlette.add_middleware(Guard, settings=settings)
+    if settings.response_cache:
+        services = holder.get  # looked up per request: the services exist once the lifespan ran
+        starlette.add_middleware(
+            ResponseCache, position=lambda: s.reader.position if (s := services("services")) else None)
+    starlette.add_middleware(Guard, settings=settings)  # outermost: size and time limits first
     return starlette

@@ -6,8 +6,8 @@ import re
 from typing import Annotated
 
 import strawberry
-
 from graphql import GraphQLError
+
 from ledger import errors
 
 

@@ -12,9 +12,9 @@ from decimal import Decimal
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.types.scalar import ScalarDefinition
 
-from graphql import GraphQLError
 from ledger.errors import InvalidInput
 from ledger.values import parse_date, parse_money
 

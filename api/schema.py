@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import anyio
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
@@ -39,7 +40,6 @@ from api.types import (
     position_of,
     programme_of,
 )
-from graphql import GraphQLError
 from ledger.codec import decode_entry
 from ledger.errors import InvalidInput, LedgerError
 from projections.audit import LogQuery

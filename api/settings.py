@@ -52,6 +52,7 @@ class ApiSettings:
     max_aliases: int = 30
     poll_seconds: float = 0.5
     read_model: str | None = None  # "memory" or "postgres"; None chooses by the store
+    response_cache: bool = True
 
     @property
     def chosen_read_model(self) -> str:
@@ -68,6 +69,7 @@ class ApiSettings:
             request_timeout_seconds=_number(environ, "LEDGER_REQUEST_TIMEOUT", 10.0),
             poll_seconds=_number(environ, "LEDGER_POLL_SECONDS", 0.5),
             read_model=_read_model(environ, store_location(database, environ)),
+            response_cache=_flag(environ, "LEDGER_RESPONSE_CACHE", True),
         )
 
 

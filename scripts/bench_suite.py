@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -34,10 +34,10 @@ sys.path.insert(0, str(ROOT))
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 from eventsourcing.persistence import StoredEvent  # noqa: E402
-
 from graphql import build_schema as build_plain_schema  # noqa: E402
 from graphql import execute as plain_execute  # noqa: E402
 from graphql import parse  # noqa: E402
+
 from ledger.application import WRITE_CHUNK, RecordedEntry, open_ledger  # noqa: E402
 from ledger.codec import decode_entry  # noqa: E402
 from ledger.importer import import_text  # noqa: E402
@@ -65,13 +65,12 @@ class Mode:
     query_reps: int
     replay_reps: int
     load_seconds: float
-    memory_entries: int
 
 
 QUICK = Mode("quick", import_entries=2_000, appends=30, small=10_000, large=30_000, query_reps=30, replay_reps=3,
-             load_seconds=2.0, memory_entries=30_000)
+             load_seconds=2.0)
 FULL = Mode("full", import_entries=100_000, appends=300, small=10_000, large=1_000_000, query_reps=200,
-            replay_reps=3, load_seconds=15.0, memory_entries=1_000_000)
+            replay_reps=3, load_seconds=15.0)
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -103,10 +102,11 @@ def stores(admin: str, tmp: Path, name: str) -> Iterator[dict[str, str]]:
 # -- a. import -----------------------------------------------------------------------------
 
 
-def bench_import(mode: Mode, admin: str, tmp: Path) -> dict[str, Any]:
+def bench_import(mode: Mode, admin: str, tmp: Path, ours: dict[str, str]) -> dict[str, Any]:
+    """Import into `ours` (kept for the rebuild step) and insert the same events raw elsewhere."""
     text = "\n".join(lines(mode.import_entries))
     results: dict[str, Any] = {}
-    with stores(admin, tmp, "import") as ours, stores(admin, tmp, "raw") as raw:
+    with stores(admin, tmp, "raw") as raw:
         for store in ("sqlite", "postgres"):
             app = open_ledger(StoreLocation(ours[store]))
             seconds = timed(lambda app=app: import_text(app, text, recorded_by="bench"))
@@ -163,23 +163,22 @@ async def _raw_fetch_and_copy(url: str, count: int) -> float:
         await connection.close()
 
 
-def bench_rebuild(mode: Mode, admin: str, tmp: Path) -> dict[str, Any]:
-    history = "\n".join(lines(mode.import_entries))
-    with stores(admin, tmp, "rebuild") as urls:
-        app = open_ledger(StoreLocation(urls["postgres"]))
-        import_text(app, history, recorded_by="bench")
-        memory_seconds = timed(lambda: InMemoryReadModel().catch_up(app))
+def bench_rebuild(mode: Mode, imported: dict[str, str]) -> dict[str, Any]:
+    """Rebuild both read models from the PostgreSQL store the import step filled."""
+    url = imported["postgres"]
+    app = open_ledger(StoreLocation(url))
+    memory_seconds = timed(lambda: InMemoryReadModel().catch_up(app))
 
-        async def pg_rebuild() -> float:
-            pool = await asyncpg.create_pool(urls["postgres"], min_size=1, max_size=2)
-            try:
-                return await _timed_coroutine(rebuild(app, pool))
-            finally:
-                await pool.close()
+    async def pg_rebuild() -> float:
+        pool = await asyncpg.create_pool(url, min_size=1, max_size=2)
+        try:
+            return await _timed_coroutine(rebuild(app, pool))
+        finally:
+            await pool.close()
 
-        pg_seconds = asyncio.run(pg_rebuild())
-        raw_seconds = asyncio.run(_raw_fetch_and_copy(urls["postgres"], mode.import_entries))
-        app.close()
+    pg_seconds = asyncio.run(pg_rebuild())
+    raw_seconds = asyncio.run(_raw_fetch_and_copy(url, mode.import_entries))
+    app.close()
     n = mode.import_entries
     return {
         "entries": n,
@@ -211,29 +210,38 @@ def recorded_history(entries: int, programmes: int) -> list[RecordedEntry]:
     return found
 
 
+def as_of_at(size: int, admin: str, query_reps: int, replay_reps: int) -> dict[str, Any]:
+    """As-of latencies for a history of `size` entries (every programme: 200 actors, ~10k entries)."""
+    programmes = max(1, size // 10_000)
+    history = recorded_history(size, programmes)
+    model = InMemoryReadModel()
+    for recorded in history:
+        model.apply(recorded)
+    # What an API process holding this history needs, before the benchmark's own extra copies.
+    holding_mib = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    known = history[-1].recorded_at
+    memory = [timed(lambda: model.plan("programme-0", AS_OF, known)) * 1000 for _ in range(query_reps)]
+    replay = [timed(lambda: fold.plan_at(history, "programme-0", AS_OF, known)) * 1000 for _ in range(replay_reps)]
+    pg = asyncio.run(_pg_as_of(admin, history, known, query_reps))
+    plan = model.plan("programme-0", AS_OF, known)
+    assert plan is not None
+    return {
+        "entries": size, "programmes": programmes, "actors_in_plan": len(plan.actors),
+        "in_memory_p50_ms": round(percentile(memory, 50), 3), "in_memory_p99_ms": round(percentile(memory, 99), 3),
+        "postgres_p50_ms": round(percentile(pg, 50), 3), "postgres_p99_ms": round(percentile(pg, 99), 3),
+        "naive_replay_p50_ms": round(percentile(replay, 50), 1),
+        "replay_over_in_memory": round(percentile(replay, 50) / percentile(memory, 50)),
+        "holding_peak_rss_mib": holding_mib,
+    }
+
+
 def bench_as_of(mode: Mode, admin: str) -> dict[str, Any]:
-    results: dict[str, Any] = {}
-    for label, size in (("small", mode.small), ("large", mode.large)):
-        programmes = max(1, size // 10_000)  # every programme: 200 actors, about 10k entries
-        history = recorded_history(size, programmes)
-        model = InMemoryReadModel()
-        for recorded in history:
-            model.apply(recorded)
-        known = history[-1].recorded_at
-        memory = [timed(lambda m=model, k=known: m.plan("programme-0", AS_OF, k)) * 1000
-                  for _ in range(mode.query_reps)]
-        replay = [timed(lambda h=history, k=known: fold.plan_at(h, "programme-0", AS_OF, k)) * 1000
-                  for _ in range(mode.replay_reps)]
-        pg = asyncio.run(_pg_as_of(admin, history, known, mode.query_reps))
-        plan = model.plan("programme-0", AS_OF, known)
-        assert plan is not None
-        results[label] = {
-            "entries": size, "programmes": programmes, "actors_in_plan": len(plan.actors),
-            "in_memory_p50_ms": round(percentile(memory, 50), 3), "in_memory_p99_ms": round(percentile(memory, 99), 3),
-            "postgres_p50_ms": round(percentile(pg, 50), 3), "postgres_p99_ms": round(percentile(pg, 99), 3),
-            "naive_replay_p50_ms": round(percentile(replay, 50), 1),
-            "replay_over_in_memory": round(percentile(replay, 50) / percentile(memory, 50)),
-        }
+    """The small history in this process; the large one in a child that also reports its memory."""
+    results: dict[str, Any] = {"small": as_of_at(mode.small, admin, mode.query_reps, mode.replay_reps)}
+    child = subprocess.run([sys.executable, __file__, "--as-of-child", str(mode.large), str(mode.query_reps),
+                            str(mode.replay_reps)], cwd=ROOT, capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONPATH": str(ROOT)})
+    results["large"] = json.loads(child.stdout.strip().splitlines()[-1])
     results["large_over_small_in_memory"] = round(
         results["large"]["in_memory_p50_ms"] / results["small"]["in_memory_p50_ms"], 2)
     results["large_over_small_postgres"] = round(
@@ -360,14 +368,10 @@ def _execution_overhead(tmp: Path, history_text: str, reps: int) -> dict[str, An
             "overhead_ratio": round(percentile(ours, 50) / percentile(plain, 50), 2)}
 
 
-def bench_graphql(mode: Mode, tmp: Path) -> dict[str, Any]:
-    history = "\n".join(lines(mode.small))
-    url = f"sqlite:///{tmp / 'graphql.db'}"
-    app = open_ledger(StoreLocation(url))
-    import_text(app, history, recorded_by="bench")
-    app.close()
+def _serve_and_load(url: str, seconds: float, *, cache: bool) -> list[float]:
     port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "LEDGER_PUBLIC_READS": "1", "LEDGER_GRAPHIQL": "0"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "LEDGER_PUBLIC_READS": "1", "LEDGER_GRAPHIQL": "0",
+           "LEDGER_RESPONSE_CACHE": "1" if cache else "0"}
     server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--database", url, "--port", str(port)],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -381,14 +385,27 @@ def bench_graphql(mode: Mode, tmp: Path) -> dict[str, Any]:
             if time.monotonic() > deadline or server.poll() is not None:
                 raise RuntimeError("the server did not start")
             time.sleep(0.2)
-        samples = asyncio.run(_load(port, mode.load_seconds))
+        return asyncio.run(_load(port, seconds))
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def bench_graphql(mode: Mode, tmp: Path) -> dict[str, Any]:
+    """PlanOnDate through a real uvicorn: with the response cache (as deployed) and without it."""
+    history = "\n".join(lines(mode.small))
+    url = f"sqlite:///{tmp / 'graphql.db'}"
+    app = open_ledger(StoreLocation(url))
+    import_text(app, history, recorded_by="bench")
+    app.close()
+    cached = _serve_and_load(url, mode.load_seconds, cache=True)
+    uncached = _serve_and_load(url, mode.load_seconds / 3, cache=False)
     return {
-        "entries": mode.small, "concurrency": 16, "requests": len(samples),
-        "requests_per_s": round(len(samples) / mode.load_seconds),
-        "p50_ms": round(percentile(samples, 50), 2), "p99_ms": round(percentile(samples, 99), 2),
+        "entries": mode.small, "concurrency": 16, "requests": len(cached),
+        "requests_per_s": round(len(cached) / mode.load_seconds),
+        "p50_ms": round(percentile(cached, 50), 2), "p99_ms": round(percentile(cached, 99), 2),
+        "uncached_requests_per_s": round(len(uncached) / (mode.load_seconds / 3)),
+        "uncached_p50_ms": round(percentile(uncached, 50), 2), "uncached_p99_ms": round(percentile(uncached, 99), 2),
         **_execution_overhead(tmp, history, mode.query_reps),
     }
 
@@ -396,21 +413,10 @@ def bench_graphql(mode: Mode, tmp: Path) -> dict[str, Any]:
 # -- f. memory -----------------------------------------------------------------------------
 
 
-def hold_in_memory(entries: int) -> None:
-    """Child process: hold a read model of `entries` entries, print peak resident memory."""
-    history = recorded_history(entries, max(1, entries // 10_000))
-    model = InMemoryReadModel()
-    for recorded in history:
-        model.apply(recorded)
-    del history
-    print(json.dumps({"entries": len(model.log), "peak_rss_mib": round(
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
-
-
-def bench_memory(mode: Mode) -> dict[str, Any]:
-    child = subprocess.run([sys.executable, __file__, "--hold", str(mode.memory_entries)], cwd=ROOT,
-                           capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    return dict(json.loads(child.stdout.strip().splitlines()[-1]))
+def bench_memory(as_of: dict[str, Any]) -> dict[str, Any]:
+    """Peak resident memory of the child that held the large history's read model (in bench_as_of)."""
+    large = as_of["large"]
+    return {"entries": large["entries"], "peak_rss_mib": large["holding_peak_rss_mib"]}
 
 
 # -- report --------------------------------------------------------------------------------
@@ -459,15 +465,16 @@ def machine() -> dict[str, Any]:
 def run(mode: Mode, output: Path | None) -> dict[str, Any]:
     admin = postgres.server_url()
     results: dict[str, Any] = {"mode": mode.name, "machine": machine()}
-    with tempfile.TemporaryDirectory(prefix="ledger-bench-") as folder:
+    with tempfile.TemporaryDirectory(prefix="ledger-bench-") as folder, ExitStack() as stack:
         tmp = Path(folder)
+        imported = stack.enter_context(stores(admin, tmp, "import"))
         steps: list[tuple[str, Callable[[], dict[str, Any]]]] = [
-            ("import", lambda: bench_import(mode, admin, tmp)),
+            ("import", lambda: bench_import(mode, admin, tmp, imported)),
             ("append", lambda: bench_append(mode, admin, tmp)),
-            ("rebuild", lambda: bench_rebuild(mode, admin, tmp)),
+            ("rebuild", lambda: bench_rebuild(mode, imported)),
             ("as_of", lambda: bench_as_of(mode, admin)),
             ("graphql", lambda: bench_graphql(mode, tmp)),
-            ("memory", lambda: bench_memory(mode)),
+            ("memory", lambda: bench_memory(results["as_of"])),
         ]
         for name, step in steps:
             started = time.perf_counter()
@@ -486,10 +493,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="The ledger's benchmark suite (see the README).")
     parser.add_argument("--quick", action="store_true", help="small sizes, under a minute (the CI smoke run)")
     parser.add_argument("--output", type=Path, help="write the results as JSON here")
-    parser.add_argument("--hold", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--as-of-child", nargs=3, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.hold:
-        hold_in_memory(args.hold)
+    if args.as_of_child:
+        size, query_reps, replay_reps = args.as_of_child
+        print(json.dumps(as_of_at(size, postgres.server_url(), query_reps, replay_reps)))
         return 0
     started = time.perf_counter()
     run(QUICK if args.quick else FULL, args.output)

@@ -30,6 +30,7 @@ def test_quick_benchmark_measures_everything(tmp_path: Path) -> None:
     assert report["as_of"]["small"]["actors_in_plan"] == 200
     assert report["as_of"]["large"]["entries"] > report["as_of"]["small"]["entries"]
     assert report["graphql"]["requests"] > 0
+    assert report["graphql"]["uncached_requests_per_s"] >= 0
     assert report["memory"]["peak_rss_mib"] > 0
     assert len(report["targets"]) == 13
     assert all(isinstance(target["met"], bool) for target in report["targets"])

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from graphql import parse, validate
 
 from api.schema import build_schema
 from api.settings import ApiSettings
-from graphql import parse, validate
 from ledger.settings import StoreLocation
 
 ROOT = Path(__file__).parent.parent.parent
