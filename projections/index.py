@@ -21,7 +21,7 @@ from ledger.timeline import FactKey, Version
 LAST_SEQ = sys.maxsize
 
 
-@dataclass
+@dataclass(slots=True)
 class IndexedVersion:
     """A fact version with the interval of recorded time in which it was believed."""
 

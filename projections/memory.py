@@ -6,6 +6,7 @@ It answers the same questions, with the same signatures, as the PostgreSQL read 
 
 from __future__ import annotations
 
+import gc
 import threading
 from datetime import date, datetime
 
@@ -18,6 +19,17 @@ from projections.index import BitemporalIndex
 from projections.plan import ProgrammePlan, assemble
 
 END_OF_TIME = date.max
+SETTLE_AFTER = 10_000
+
+
+def settle_heap() -> None:
+    """Move everything alive now out of the cyclic garbage collector's sight.
+
+    A read model holds millions of long-lived objects; without this, every collection walks
+    them all and an as-of question at 1M entries took 2-4 times as long as at 10k.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 class InMemoryReadModel:
@@ -50,6 +62,8 @@ class InMemoryReadModel:
                 for recorded in chunk:
                     self.apply(recorded)
                 taken += len(chunk)
+            if taken >= SETTLE_AFTER:
+                settle_heap()
             return taken
 
     # -- questions ---------------------------------------------------------------------

@@ -43,7 +43,7 @@ from ledger.codec import decode_entry  # noqa: E402
 from ledger.importer import import_text  # noqa: E402
 from ledger.settings import StoreLocation  # noqa: E402
 from projections import fold  # noqa: E402
-from projections.memory import InMemoryReadModel  # noqa: E402
+from projections.memory import InMemoryReadModel, settle_heap  # noqa: E402
 from projections.pg_reader import PostgresReader  # noqa: E402
 from projections.pg_rebuild import load, rebuild  # noqa: E402
 from scripts.synthetic_history import generate  # noqa: E402
@@ -217,6 +217,7 @@ def as_of_at(size: int, admin: str, query_reps: int, replay_reps: int) -> dict[s
     model = InMemoryReadModel()
     for recorded in history:
         model.apply(recorded)
+    settle_heap()  # as the server's catch-up does after taking in a large history
     # What an API process holding this history needs, before the benchmark's own extra copies.
     holding_mib = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     known = history[-1].recorded_at
@@ -457,6 +458,16 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(f"| {line} |" for line in lines_)
 
 
+def markdown(results: dict[str, Any]) -> str:
+    """The README's performance table for a run."""
+    m = results["machine"]
+    head = (f"{results['mode'].title()} run of {m['date'][:10]} on {m['cpus']} cores, {m['platform']}, "
+            f"Python {m['python']} (`docs/bench-full.json`):\n\n")
+    rows = ["| target | measured | |", "|---|---|---|"]
+    rows += [f"| {t['target']} | {t['measured']} | {'met' if t['met'] else '**missed**'} |" for t in results["targets"]]
+    return head + "\n".join(rows) + "\n"
+
+
 def machine() -> dict[str, Any]:
     return {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
             "date": datetime.now(UTC).isoformat(timespec="seconds")}
@@ -494,7 +505,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, under a minute (the CI smoke run)")
     parser.add_argument("--output", type=Path, help="write the results as JSON here")
     parser.add_argument("--as-of-child", nargs=3, type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--markdown", type=Path, help="print the README table of a saved JSON result and stop")
     args = parser.parse_args(argv)
+    if args.markdown:
+        print(markdown(json.loads(args.markdown.read_text(encoding="utf-8"))))
+        return 0
     if args.as_of_child:
         size, query_reps, replay_reps = args.as_of_child
         print(json.dumps(as_of_at(size, postgres.server_url(), query_reps, replay_reps)))
