@@ -8,7 +8,6 @@ nothing. Format: docs/import-format.md.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -97,10 +96,3 @@ def import_text(
         raise ImportRejected(sorted(errors, key=lambda e: e.line))
     added = sum(1 for receipt in receipts if receipt.added)
     return ImportResult(added=added, already_present=len(receipts) - added)
-
-
-def import_lines(app: LedgerApplication, lines: Iterable[str], **kwargs: Any) -> ImportResult:
-    """`import_text` for an iterable of lines."""
-    return import_text(app, "\n".join(lines), **kwargs)
-
-
