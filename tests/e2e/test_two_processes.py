@@ -4,10 +4,6 @@ to its subscribers within a second (LISTEN/NOTIFY, not the poll: the poll is set
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +17,7 @@ from ledger.application import open_ledger
 from ledger.importer import import_text
 from ledger.settings import StoreLocation
 from tests.conftest import SAMPLE
+from tests.e2e.servers import ledger_process
 
 ROOT = Path(__file__).parent.parent.parent
 SUBSCRIBE = "subscription { ledgerEvents(programmeId: \"demo\") { id position type } }"
@@ -29,46 +26,16 @@ RECORD = ('mutation($i: StatusAssessedInput!) { assessStatus(input: $i) { __type
 LATEST = '{ events(programmeId: "demo", first: 500) { edges { node { id position } } } }'
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_healthy(port: int, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.communicate()[1].decode()
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"the server on port {port} did not become healthy")
-
-
 @pytest.fixture
-def two_servers(postgres_url: str) -> Iterator[tuple[int, int, str]]:
+def two_servers(postgres_url: str, tmp_path: Path) -> Iterator[tuple[int, int, str]]:
     app = open_ledger(StoreLocation(postgres_url))
     import_text(app, SAMPLE.read_text(encoding="utf-8"), recorded_by="seed")
     app.close()
     token, _ = TokenStore(StoreLocation(postgres_url)).create("recorder", "two-process-test")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "LEDGER_PUBLIC_READS": "1", "LEDGER_POLL_SECONDS": "30"}
-    ports = [_free_port(), _free_port()]
-    processes = [
-        subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--database", postgres_url, "--port", str(port)],
-                         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        for port in ports
-    ]
-    try:
-        for port, process in zip(ports, processes, strict=True):
-            _wait_healthy(port, process)
-        yield ports[0], ports[1], token
-    finally:
-        for process in processes:
-            process.terminate()
-            process.communicate(timeout=20)
+    env = {"LEDGER_PUBLIC_READS": "1", "LEDGER_POLL_SECONDS": "30"}
+    with ledger_process(tmp_path, "serve", "--database", postgres_url, env=env) as writer, \
+            ledger_process(tmp_path, "serve", "--database", postgres_url, env=env) as reader:
+        yield writer.port, reader.port, token
 
 
 def test_an_entry_recorded_through_one_process_reaches_the_other_within_a_second(

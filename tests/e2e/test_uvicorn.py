@@ -11,13 +11,9 @@ import asyncio
 import contextlib
 import io
 import itertools
-import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -49,78 +45,9 @@ from tests.e2e.client import (
     wait_until_live,
 )
 from tests.e2e.conftest import seed
+from tests.e2e.servers import RunningServer, environment, ledger_process
 
-STARTUP_TIMEOUT = 60.0
 _SENTINELS = itertools.count(1)
-
-
-@dataclass
-class RunningServer:
-    """A `ledger` process serving on localhost, and where its output goes."""
-
-    port: int
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/graphql"
-
-    def output(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _environment() -> dict[str, str]:
-    """This environment without LEDGER_* settings, with the repository importable."""
-    environment = {name: value for name, value in os.environ.items() if not name.startswith("LEDGER_")}
-    environment["PYTHONPATH"] = str(ROOT)
-    return environment
-
-
-def _wait_for_health(server: RunningServer) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise AssertionError(f"the server exited with {server.process.returncode}:\n{server.output()}")
-        with contextlib.suppress(httpx.TransportError):
-            if httpx.get(f"{server.base_url}/healthz", timeout=2).status_code == 200:
-                return
-        time.sleep(0.1)
-    raise AssertionError(f"no healthy /healthz within {STARTUP_TIMEOUT}s:\n{server.output()}")
-
-
-@contextlib.contextmanager
-def ledger_process(tmp_path: Path, *arguments: str) -> Iterator[RunningServer]:
-    """Run `python -m api.cli ARGUMENTS --port P` until the block ends; yields once /healthz is 200."""
-    port = _free_port()
-    log = tmp_path / f"ledger-{port}.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", *arguments, "--port", str(port)],
-            cwd=ROOT, env=_environment(), stdout=output, stderr=subprocess.STDOUT,
-        )
-        server = RunningServer(port, process, log)
-        try:
-            _wait_for_health(server)
-            yield server
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=15)
 
 
 @pytest.fixture
@@ -332,7 +259,7 @@ def test_ledger_token_create_prints_a_token_that_works(
     created = subprocess.run(
         [sys.executable, "-m", "api.cli", "token", "create", "--role", "recorder", "--name", "ci-bot",
          "--database", seeded_url],
-        cwd=ROOT, env=_environment(), capture_output=True, text=True, timeout=60, check=False,
+        cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=60, check=False,
     )
     assert created.returncode == 0, created.stderr
     token = created.stdout.strip()

@@ -1,0 +1,90 @@
+"""Real `ledger` processes for end-to-end tests: start on a free port, wait for /healthz, stop."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).parent.parent.parent
+STARTUP_TIMEOUT = 60.0
+
+
+@dataclass
+class RunningServer:
+    """A `ledger` process serving on localhost, and where its output goes."""
+
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/graphql"
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def environment(**settings: str) -> dict[str, str]:
+    """This environment without LEDGER_* settings, with the repository importable, plus `settings`."""
+    found = {name: value for name, value in os.environ.items() if not name.startswith("LEDGER_")}
+    found["PYTHONPATH"] = str(ROOT)
+    return {**found, **settings}
+
+
+def _wait_for_health(server: RunningServer) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise AssertionError(f"the server exited with {server.process.returncode}:\n{server.output()}")
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(f"{server.base_url}/healthz", timeout=2).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"no healthy /healthz within {STARTUP_TIMEOUT}s:\n{server.output()}")
+
+
+@contextlib.contextmanager
+def ledger_process(tmp_path: Path, *arguments: str, env: dict[str, str] | None = None) -> Iterator[RunningServer]:
+    """Run `python -m api.cli ARGUMENTS --port P` until the block ends; yields once /healthz is 200.
+
+    `env` adds LEDGER_* settings (the process otherwise runs without any).
+    """
+    port = free_port()
+    log = tmp_path / f"ledger-{port}.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", *arguments, "--port", str(port)],
+            cwd=ROOT, env=environment(**(env or {})), stdout=output, stderr=subprocess.STDOUT,
+        )
+        server = RunningServer(port, process, log)
+        try:
+            _wait_for_health(server)
+            yield server
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=15)
