@@ -265,12 +265,17 @@ class LedgerApplication(Application[UUID]):
             )
         return found
 
-    def read_all(self, after: int = 0, batch: int = 5000) -> list[RecordedEntry]:
-        """Every entry after `after`, read in batches."""
+    def read_all(
+        self, after: int = 0, batch: int = 5000, progress: Progress | None = None
+    ) -> list[RecordedEntry]:
+        """Every entry after `after`, read in batches; `progress(done, total)` after each batch."""
+        total = self.last_position()
         found: list[RecordedEntry] = []
         while chunk := self.read(after, batch):
             found.extend(chunk)
             after = chunk[-1].position
+            if progress:
+                progress(after, total)
         return found
 
     def last_position(self) -> int:

@@ -142,8 +142,9 @@ def compare(baseline_name: str, baseline: ProgrammePlan, current: ProgrammePlan)
     )
 
 
-def baseline_date(baseline: str, named: dict[str, date]) -> date:
-    """The as-of date of a baseline given by name (see `named`) or as YYYY-MM-DD."""
+def baseline_date(baseline: str, latest: ProgrammePlan) -> date:
+    """The as-of date of a baseline given by name (one of `latest`'s baselines) or as YYYY-MM-DD."""
+    named = {b.name: b.as_of for b in latest.baselines}
     if baseline in named:
         return named[baseline]
     try:

@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from ledger.application import RecordedEntry
 from ledger.changes import EntryCorrected, EntryRetracted
+from ledger.entry import parse_entry_id
 from ledger.timeline import Timeline
 from ledger.values import PlannedWindow
 from projections.audit import AuditLog, LogEntry
@@ -59,8 +60,7 @@ def actor_history(
     rows = []
     for recorded in visible:
         change = recorded.entry.change
-        target = by_seq.get(int(change.target_entry.rpartition(":")[2])) if isinstance(
-            change, EntryCorrected | EntryRetracted) and change.target_entry else None
+        target = by_seq.get(_target_seq(change)) if isinstance(change, EntryCorrected | EntryRetracted) else None
         if not _relevant(target or recorded, actor, timeline):
             continue
         rows.append(_revision(recorded, audit, believed, timeline, programme, actor, recorded_as_of))
@@ -84,7 +84,7 @@ def _revision(
     change = recorded.entry.change
     if isinstance(change, EntryCorrected | EntryRetracted):
         note = f"{'corrects' if isinstance(change, EntryCorrected) else 'retracts'} {change.target_entry}"
-        seq = int((change.target_entry or "0").rpartition(":")[2])
+        seq = _target_seq(change)
         effective = believed[seq][0] if seq in believed else effective
     if note and not note.startswith("corrects"):
         return Revision(view, effective, None, None, None, note)
@@ -101,3 +101,10 @@ def _recorded_by_then(audit: AuditLog, entry_id: str | None, moment: datetime) -
         return False
     found = audit.get(entry_id)
     return found is not None and found.recorded_at <= moment
+
+
+def _target_seq(change: EntryCorrected | EntryRetracted) -> int:
+    """The sequence of the entry a correction or retraction names (always resolved when stored)."""
+    target = parse_entry_id(change.target_entry or "")
+    assert target is not None
+    return target[1]

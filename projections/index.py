@@ -8,7 +8,6 @@ recorded time (rare: only corrected ones), so it costs O(facts x log versions).
 
 from __future__ import annotations
 
-import sys
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -16,9 +15,7 @@ from datetime import date, datetime
 from ledger.application import RecordedEntry
 from ledger.changes import EntryCorrected, EntryRetracted
 from ledger.entry import parse_entry_id
-from ledger.timeline import FactKey, Version
-
-LAST_SEQ = sys.maxsize
+from ledger.timeline import LAST_SEQ, FactKey, Version
 
 
 @dataclass(slots=True)

@@ -11,14 +11,12 @@ import threading
 from datetime import date, datetime
 
 from ledger.application import LedgerApplication, RecordedEntry
-from ledger.errors import UnknownReference
 from projections.audit import AuditLog, LogPage, LogQuery
 from projections.compare import Comparison, baseline_date, compare
 from projections.history import Revision, actor_history
 from projections.index import BitemporalIndex
-from projections.plan import ProgrammePlan, assemble
+from projections.plan import END_OF_TIME, ProgrammePlan, assemble, known, require_actor
 
-END_OF_TIME = date.max
 SETTLE_AFTER = 10_000
 
 
@@ -84,25 +82,20 @@ class InMemoryReadModel:
 
     def require_plan(self, programme: str, as_of: date, recorded_as_of: datetime) -> ProgrammePlan:
         """The plan, or an error naming the programme when it is not known then."""
-        plan = self.plan(programme, as_of, recorded_as_of)
-        if plan is None:
-            raise UnknownReference(f"programme {programme!r} is not known on {as_of}", field="programme")
-        return plan
+        return known(self.plan(programme, as_of, recorded_as_of), programme, as_of)
 
     def comparison(
         self, programme: str, baseline: str, against: date, recorded_as_of: datetime
     ) -> Comparison:
         """The baseline (a name or a date) against the plan and go-lives on `against`."""
         latest = self.require_plan(programme, END_OF_TIME, recorded_as_of)
-        day = baseline_date(baseline, {b.name: b.as_of for b in latest.baselines})
+        day = baseline_date(baseline, latest)
         before = self.require_plan(programme, day, recorded_as_of)
         return compare(baseline, before, self.require_plan(programme, against, recorded_as_of))
 
     def actor_history(self, programme: str, actor: str, recorded_as_of: datetime) -> list[Revision]:
         """Every entry that changed the actor's plan, with the plan it left."""
-        latest = self.require_plan(programme, END_OF_TIME, recorded_as_of)
-        if latest.actor(actor) is None:
-            raise UnknownReference(f"actor {actor!r} is not registered in {programme!r}", field="actor")
+        require_actor(self.require_plan(programme, END_OF_TIME, recorded_as_of), actor)
         return actor_history(self.log, self.audit, programme, actor, recorded_as_of)
 
     def log_page(self, query: LogQuery) -> LogPage:

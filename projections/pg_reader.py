@@ -12,7 +12,6 @@ from typing import Any
 
 from ledger.application import RecordedEntry
 from ledger.codec import decode_stored_entry
-from ledger.errors import UnknownReference
 from ledger.timeline import FactKey, Version
 from ledger.values import parse_source
 from projections.audit import AuditLog, LogEntry, LogPage, LogQuery
@@ -20,9 +19,7 @@ from projections.compare import Comparison, baseline_date, compare
 from projections.fact_values import decode_value
 from projections.history import Revision, actor_history
 from projections.pg_schema import FAMILIES, SCHEMA, fact_table
-from projections.plan import ProgrammePlan, assemble
-
-END_OF_TIME = date.max
+from projections.plan import END_OF_TIME, ProgrammePlan, assemble, known, require_actor
 
 
 def _facts_query() -> str:
@@ -99,21 +96,16 @@ class PostgresReader:
         return [plan for plan in plans if plan is not None]
 
     async def _require_plan(self, programme: str, as_of: date, recorded_as_of: datetime) -> ProgrammePlan:
-        plan = await self.plan(programme, as_of, recorded_as_of)
-        if plan is None:
-            raise UnknownReference(f"programme {programme!r} is not known on {as_of}", field="programme")
-        return plan
+        return known(await self.plan(programme, as_of, recorded_as_of), programme, as_of)
 
     async def comparison(self, programme: str, baseline: str, against: date, recorded_as_of: datetime) -> Comparison:
         latest = await self._require_plan(programme, END_OF_TIME, recorded_as_of)
-        day = baseline_date(baseline, {b.name: b.as_of for b in latest.baselines})
+        day = baseline_date(baseline, latest)
         before = await self._require_plan(programme, day, recorded_as_of)
         return compare(baseline, before, await self._require_plan(programme, against, recorded_as_of))
 
     async def actor_history(self, programme: str, actor: str, recorded_as_of: datetime) -> list[Revision]:
-        latest = await self._require_plan(programme, END_OF_TIME, recorded_as_of)
-        if latest.actor(actor) is None:
-            raise UnknownReference(f"actor {actor!r} is not registered in {programme!r}", field="actor")
+        require_actor(await self._require_plan(programme, END_OF_TIME, recorded_as_of), actor)
         async with self.pool.acquire() as connection:
             rows = await connection.fetch(
                 f"SELECT position, seq, recorded_at, entry FROM {SCHEMA}.entries WHERE programme = $1 "

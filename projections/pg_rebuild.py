@@ -7,6 +7,7 @@ killed part-way leaves the current copy untouched; the next rebuild drops the ha
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from typing import Any
@@ -22,18 +23,6 @@ from projections.pg_schema import FAMILIES, SCHEMA, create_statements, migrate, 
 NEW = f"{SCHEMA}_new"
 OLD = f"{SCHEMA}_old"
 Progress = Callable[[str, int, int], None]
-
-
-def _read_everything(app: LedgerApplication, progress: Progress | None) -> list[RecordedEntry]:
-    total = app.last_position()
-    found: list[RecordedEntry] = []
-    after = 0
-    while chunk := app.read(after, 5000):
-        found.extend(chunk)
-        after = chunk[-1].position
-        if progress:
-            progress("reading", after, total)
-    return found
 
 
 def _rows(entries: list[RecordedEntry]) -> tuple[dict[str, list[tuple[Any, ...]]], list[tuple[Any, ...]]]:
@@ -58,7 +47,8 @@ def _rows(entries: list[RecordedEntry]) -> tuple[dict[str, list[tuple[Any, ...]]
 
 async def rebuild(app: LedgerApplication, pool: Any, progress: Progress | None = None) -> int:
     """Build a fresh read model from the whole log and swap it in; returns its position."""
-    entries = await anyio.to_thread.run_sync(_read_everything, app, progress)
+    reading = None if progress is None else functools.partial(progress, "reading")
+    entries = await anyio.to_thread.run_sync(functools.partial(app.read_all, progress=reading))
     return await load(entries, pool, progress)
 
 

@@ -25,10 +25,12 @@ from ledger.changes import (
     StatusAssessed,
     WavePlanned,
 )
+from ledger.errors import UnknownReference
 from ledger.timeline import FactKey, Version
 from ledger.values import PlannedWindow
 
 Facts = Mapping[FactKey, Version]
+END_OF_TIME = date.max  # as-of date for "everything ever planned" (baselines, registrations)
 
 # Actor statuses.
 LIVE, PLANNED, WITHDRAWN, REGISTERED = "live", "planned", "withdrawn", "registered"
@@ -371,3 +373,16 @@ def _assessment(version: Version | None) -> AssessmentView | None:
     return AssessmentView(
         assessment.status, assessment.risk, assessment.summary, assessment.risks, version.effective
     )
+
+
+def known(plan: ProgrammePlan | None, programme: str, as_of: date) -> ProgrammePlan:
+    """The plan, or an error naming the programme when it is not known on that date."""
+    if plan is None:
+        raise UnknownReference(f"programme {programme!r} is not known on {as_of}", field="programme")
+    return plan
+
+
+def require_actor(latest: ProgrammePlan, actor: str) -> None:
+    """Raise NOT_FOUND unless the actor is registered in the programme (at any date)."""
+    if latest.actor(actor) is None:
+        raise UnknownReference(f"actor {actor!r} is not registered in {latest.id!r}", field="actor")
