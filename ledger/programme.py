@@ -18,6 +18,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from ledger import rules
+from ledger.belief import fact_changes, target_seq
 from ledger.changes import (
     Change,
     DecisionRecorded,
@@ -223,7 +224,7 @@ class ProgrammeLedger(Aggregate):
             timeline = Timeline()
             for seq, entry in enumerate(self.entries, start=1):
                 if str(seq) not in self.retracted and not isinstance(entry.change, META_TYPES):
-                    timeline.add(seq, entry.effective, entry.change.facts(seq))
+                    timeline.apply(fact_changes(entry, seq, timeline.effective_of))
             self.__dict__["_timeline"] = timeline
         return timeline
 
@@ -231,22 +232,18 @@ class ProgrammeLedger(Aggregate):
         seq = len(self.entries) + 1
         self.entries.append(entry)
         self.keys[entry.key] = [seq, digest]
-        change = entry.change
         live = self.__dict__.get("_timeline")
-        if isinstance(change, META_TYPES):
-            target = parse_entry_id(change.target_entry or "")[1]  # type: ignore[index]
-            if live is not None:
-                live.remove(target)
-            if isinstance(change, EntryRetracted):
-                self.retracted[str(target)] = seq
-            else:
-                old = self.entries[target - 1]
-                effective = change.effective or old.effective
-                self.entries[target - 1] = replace(old, change=change.replacement, effective=effective)
-                if live is not None:
-                    live.add(target, effective, change.replacement.facts(target))
-        elif live is not None:
-            live.add(seq, entry.effective, change.facts(seq))
+        if live is not None:
+            live.apply(fact_changes(entry, seq, live.effective_of))
+        change = entry.change
+        # The believed entry list (what snapshots hold) follows the same correction meaning.
+        if isinstance(change, EntryRetracted):
+            self.retracted[str(target_seq(change))] = seq
+        elif isinstance(change, EntryCorrected):
+            target = target_seq(change)
+            old = self.entries[target - 1]
+            self.entries[target - 1] = replace(
+                old, change=change.replacement, effective=change.effective or old.effective)
 
 
 def _earliest(removed: list[Any]) -> date:

@@ -15,6 +15,10 @@ from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ledger.belief import FactChanges
 
 FactKey = tuple[str, str, str]
 LAST_SEQ = sys.maxsize  # sorts after every real entry sequence on the same day
@@ -45,10 +49,23 @@ class Timeline:
         self._versions: dict[FactKey, list[Version]] = {}
         self._by_seq: dict[int, list[tuple[FactKey, Version]]] = {}
         self._attributes: dict[tuple[str, str], set[str]] = {}
+        self._effective: dict[int, date] = {}  # each believed entry's current effective date
+
+    def apply(self, changes: FactChanges) -> None:
+        """Apply one entry's belief changes (see `ledger.belief`)."""
+        if changes.closes is not None:
+            self.remove(changes.closes)
+        if not changes.retracts:
+            self.add(changes.seq, changes.effective, changes.opens)
+
+    def effective_of(self, seq: int) -> date | None:
+        """Entry `seq`'s effective date as currently believed; None if it states nothing now."""
+        return self._effective.get(seq)
 
     def add(self, seq: int, effective: date, facts: Iterable[tuple[FactKey, object]]) -> None:
         """Add the facts asserted by entry `seq`."""
         added = self._by_seq.setdefault(seq, [])
+        self._effective[seq] = effective
         for key, value in facts:
             version = Version(effective, seq, value)
             insort(self._versions.setdefault(key, []), version, key=_order)
@@ -58,6 +75,7 @@ class Timeline:
     def remove(self, seq: int) -> list[tuple[FactKey, Version]]:
         """Take out every fact of entry `seq` (a retraction or the old side of a correction)."""
         removed = self._by_seq.pop(seq, [])
+        self._effective.pop(seq, None)
         for key, version in removed:
             versions = self._versions[key]
             # By identity, found by bisection: equal-valued versions may exist, and comparing
@@ -78,6 +96,7 @@ class Timeline:
             self._attributes.setdefault(key[:2], set()).add(key[2])
         if removed:
             self._by_seq[seq] = removed
+            self._effective[seq] = removed[0][1].effective
 
     def at(self, key: FactKey, day: date) -> Version | None:
         """The version of `key` in force on `day`, if any."""

@@ -10,8 +10,10 @@ from datetime import date, datetime
 from typing import Any
 
 from ledger.application import RecordedEntry
+from ledger.belief import fact_changes
 from ledger.changes import EntryCorrected, EntryRetracted
 from ledger.codec import encode_change
+from ledger.entry import entry_id
 from ledger.values import Source
 
 
@@ -125,11 +127,12 @@ class AuditLog:
         view = log_entry(recorded)
         self._by_id[view.entry_id] = len(self._entries)
         self._entries.append(view)
-        if view.corrects is None:
+        changes = fact_changes(recorded.entry, recorded.seq, lambda _seq: None)
+        if changes.closes is None:
             return
-        index = self._by_id[view.corrects]
+        index = self._by_id[entry_id(recorded.entry.programme, changes.closes)]
         target = self._entries[index]
-        if view.type == EntryRetracted.TYPE:
+        if changes.retracts:
             self._entries[index] = replace(target, retracted_by=view.entry_id)
         else:
             self._entries[index] = replace(target, corrected_by=(*target.corrected_by, view.entry_id))

@@ -11,43 +11,25 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from ledger.application import RecordedEntry
-from ledger.changes import Change, EntryCorrected, EntryRetracted
-from ledger.entry import parse_entry_id
+from ledger.belief import fact_changes
 from ledger.timeline import FactKey, Timeline, Version
 from projections.plan import ProgrammePlan, assemble
 
 
-def believed_entries(
-    entries: Iterable[RecordedEntry], programme: str, recorded_as_of: datetime
-) -> dict[int, tuple[date, Change]]:
-    """Each entry's effective date and content as believed at `recorded_as_of`, by sequence."""
-    believed: dict[int, tuple[date, Change]] = {}
+def believed_timeline(entries: Iterable[RecordedEntry], programme: str, recorded_as_of: datetime) -> Timeline:
+    """The time line of the programme's facts as believed at `recorded_as_of`, by replay."""
+    timeline = Timeline()
     for recorded in entries:
-        entry = recorded.entry
-        if entry.programme != programme or recorded.recorded_at > recorded_as_of:
-            continue
-        change = entry.change
-        if isinstance(change, EntryRetracted | EntryCorrected):
-            target = parse_entry_id(change.target_entry or "")
-            assert target is not None
-            seq = target[1]
-            if isinstance(change, EntryRetracted):
-                believed.pop(seq, None)
-            elif seq in believed:
-                believed[seq] = (change.effective or believed[seq][0], change.replacement)
-        else:
-            believed[recorded.seq] = (entry.effective, change)
-    return believed
+        if recorded.entry.programme == programme and recorded.recorded_at <= recorded_as_of:
+            timeline.apply(fact_changes(recorded.entry, recorded.seq, timeline.effective_of))
+    return timeline
 
 
 def facts_at(
     entries: Iterable[RecordedEntry], programme: str, as_of: date, recorded_as_of: datetime
 ) -> dict[FactKey, Version]:
     """The facts in force on `as_of` as the ledger knew them at `recorded_as_of`."""
-    timeline = Timeline()
-    for seq, (effective, change) in sorted(believed_entries(entries, programme, recorded_as_of).items()):
-        timeline.add(seq, effective, change.facts(seq))
-    return timeline.snapshot(as_of)
+    return believed_timeline(entries, programme, recorded_as_of).snapshot(as_of)
 
 
 def plan_at(

@@ -7,17 +7,17 @@ or retracted stay in the list, marked, because an auditor must see what was once
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from ledger.application import RecordedEntry
+from ledger.belief import target_seq
 from ledger.changes import EntryCorrected, EntryRetracted
-from ledger.entry import parse_entry_id
 from ledger.timeline import Timeline
 from ledger.values import PlannedWindow
 from projections.audit import AuditLog, LogEntry
-from projections.fold import believed_entries
+from projections.fold import believed_timeline
 from projections.plan import assemble
 
 
@@ -52,10 +52,7 @@ def actor_history(
 ) -> list[Revision]:
     """The revisions of one actor's plan, as known at `recorded_as_of`."""
     visible = [r for r in log if r.entry.programme == programme and r.recorded_at <= recorded_as_of]
-    believed = believed_entries(visible, programme, recorded_as_of)
-    timeline = Timeline()
-    for seq, (effective, change) in sorted(believed.items()):
-        timeline.add(seq, effective, change.facts(seq))
+    timeline = believed_timeline(visible, programme, recorded_as_of)
     by_seq = {r.seq: r for r in visible}
     rows = []
     for recorded in visible:
@@ -63,13 +60,12 @@ def actor_history(
         target = by_seq.get(_target_seq(change)) if isinstance(change, EntryCorrected | EntryRetracted) else None
         if not _relevant(target or recorded, actor, timeline):
             continue
-        rows.append(_revision(recorded, audit, believed, timeline, programme, actor, recorded_as_of))
+        rows.append(_revision(recorded, audit, timeline, programme, actor, recorded_as_of))
     return sorted(rows, key=lambda row: (row.effective, row.entry.position))
 
 
 def _revision(
-    recorded: RecordedEntry, audit: AuditLog, believed: Mapping[int, tuple[date, object]],
-    timeline: Timeline, programme: str, actor: str, recorded_as_of: datetime,
+    recorded: RecordedEntry, audit: AuditLog, timeline: Timeline, programme: str, actor: str, recorded_as_of: datetime,
 ) -> Revision:
     view = audit.get(recorded.entry_id)
     assert view is not None
@@ -85,7 +81,7 @@ def _revision(
     if isinstance(change, EntryCorrected | EntryRetracted):
         note = f"{'corrects' if isinstance(change, EntryCorrected) else 'retracts'} {change.target_entry}"
         seq = _target_seq(change)
-        effective = believed[seq][0] if seq in believed else effective
+        effective = timeline.effective_of(seq) or effective
     if note and not note.startswith("corrects"):
         return Revision(view, effective, None, None, None, note)
     plan = assemble(programme, timeline.snapshot(effective), effective, recorded_as_of)
@@ -103,8 +99,4 @@ def _recorded_by_then(audit: AuditLog, entry_id: str | None, moment: datetime) -
     return found is not None and found.recorded_at <= moment
 
 
-def _target_seq(change: EntryCorrected | EntryRetracted) -> int:
-    """The sequence of the entry a correction or retraction names (always resolved when stored)."""
-    target = parse_entry_id(change.target_entry or "")
-    assert target is not None
-    return target[1]
+_target_seq = target_seq

@@ -9,12 +9,12 @@ recorded time (rare: only corrected ones), so it costs O(facts x log versions).
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from ledger.application import RecordedEntry
-from ledger.changes import EntryCorrected, EntryRetracted
-from ledger.entry import parse_entry_id
+from ledger.belief import fact_changes
 from ledger.timeline import LAST_SEQ, FactKey, Version
 
 
@@ -53,20 +53,14 @@ class ProgrammeIndex:
 
     def apply(self, recorded: RecordedEntry) -> None:
         """Take in the next entry of the programme's log."""
-        change = recorded.entry.change
-        if isinstance(change, EntryRetracted | EntryCorrected):
-            target = parse_entry_id(change.target_entry or "")
-            assert target is not None
-            seq = target[1]
-            for version in self._open.pop(seq, []):
+        changes = fact_changes(recorded.entry, recorded.seq, self._effective.get)
+        if changes.closes is not None:
+            for version in self._open.pop(changes.closes, []):
                 version.recorded_to = recorded.recorded_at
-            if isinstance(change, EntryCorrected):
-                effective = change.effective or self._effective[seq]
-                self._add(seq, effective, change.replacement.facts(seq), recorded)
-        else:
-            self._add(recorded.seq, recorded.entry.effective, change.facts(recorded.seq), recorded)
+        if not changes.retracts:
+            self._add(changes.seq, changes.effective, changes.opens, recorded)
 
-    def _add(self, seq: int, effective: date, facts: list[tuple[FactKey, object]], recorded: RecordedEntry) -> None:
+    def _add(self, seq: int, effective: date, facts: Iterable[tuple[FactKey, object]], recorded: RecordedEntry) -> None:
         self._effective[seq] = effective
         opened = self._open.setdefault(seq, [])
         for ordinal, (key, value) in enumerate(facts):

@@ -8,16 +8,16 @@ at any point leaves either the whole batch or none of it, and nobody applies an 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
 import anyio
 
 from ledger.application import LedgerApplication, RecordedEntry
-from ledger.changes import EntryCorrected, EntryRetracted
+from ledger.belief import fact_changes
 from ledger.codec import encode_entry
-from ledger.entry import parse_entry_id
+from ledger.entry import entry_id
 from ledger.timeline import FactKey
 from projections.audit import log_entry
 from projections.fact_values import encode_value
@@ -85,35 +85,34 @@ class PostgresProjector:
 
     async def _apply(self, connection: Any, recorded: RecordedEntry) -> None:
         entry = recorded.entry
-        change = entry.change
         await connection.execute(
             f"INSERT INTO {SCHEMA}.entries ({', '.join(ENTRY_COLUMNS)}) VALUES "
             f"({', '.join(f'${i}' for i in range(1, len(ENTRY_COLUMNS) + 1))})",
             *entry_record(recorded),
         )
-        if isinstance(change, EntryCorrected | EntryRetracted):
-            target = parse_entry_id(change.target_entry or "")
-            assert target is not None
-            seq = target[1]
+        changes = fact_changes(entry, recorded.seq, lambda _seq: None)
+        if changes.closes is not None:
+            target_id = entry_id(entry.programme, changes.closes)
             for family in FAMILIES:
                 await connection.execute(
                     f"UPDATE {fact_table(family)} SET recorded_to = $3 "
                     "WHERE programme = $1 AND seq = $2 AND recorded_to IS NULL",
-                    entry.programme, seq, recorded.recorded_at,
+                    entry.programme, changes.closes, recorded.recorded_at,
                 )
-            if isinstance(change, EntryCorrected):
-                old = await connection.fetchval(
-                    f"SELECT current_effective FROM {SCHEMA}.entries WHERE entry_id = $1", change.target_entry)
-                effective = change.effective or old
-                await connection.execute(
-                    f"UPDATE {SCHEMA}.entries SET current_effective = $2 WHERE entry_id = $1",
-                    change.target_entry, effective)
-                await self._insert_facts(connection, recorded, seq, effective, change.replacement.facts(seq))
-            return
-        await self._insert_facts(connection, recorded, recorded.seq, entry.effective, change.facts(recorded.seq))
+            if changes.retracts:
+                return
+            # What is believed before: the target's current effective date, kept by a
+            # correction that states none.
+            old = await connection.fetchval(
+                f"SELECT current_effective FROM {SCHEMA}.entries WHERE entry_id = $1", target_id)
+            changes = fact_changes(entry, recorded.seq, lambda _seq: old)
+            await connection.execute(
+                f"UPDATE {SCHEMA}.entries SET current_effective = $2 WHERE entry_id = $1",
+                target_id, changes.effective)
+        await self._insert_facts(connection, recorded, changes.seq, changes.effective, changes.opens)
 
     async def _insert_facts(self, connection: Any, recorded: RecordedEntry, seq: int, effective: date,
-                            facts: list[tuple[FactKey, object]]) -> None:
+                            facts: Iterable[tuple[FactKey, object]]) -> None:
         by_family: dict[str, list[tuple[Any, ...]]] = {}
         for ordinal, (key, value) in enumerate(facts):
             record = fact_record(recorded.entry.programme, key, effective, seq, value, recorded, ordinal)

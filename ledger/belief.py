@@ -1,0 +1,65 @@
+"""What a recorded entry means for belief, said in exactly one place.
+
+An entry turns into fact changes: it opens versions of fact keys (believed from its
+recording), and a correction or retraction first closes the versions that its target entry
+stated (from the correction's recording). A correction then opens the replacement's
+versions under the target's sequence; a retraction opens nothing. Every reader (the
+aggregate's time line, the fold, the in-memory index, the audit marks, the PostgreSQL
+projector and rebuild) applies these changes; none works out the meaning again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from ledger.changes import Change, EntryCorrected, EntryRetracted
+from ledger.entry import Entry, parse_entry_id
+from ledger.timeline import FactKey
+
+
+@dataclass(frozen=True, slots=True)
+class FactChanges:
+    """The belief changes of one recorded entry.
+
+    `seq` is the entry whose statement the opened versions belong to: the entry itself, or
+    the target of a correction. `closes` names the entry whose open versions stop being
+    believed at this recording (None for an ordinary entry).
+    """
+
+    seq: int
+    effective: date
+    opens: tuple[tuple[FactKey, object], ...]
+    closes: int | None = None
+    retracts: bool = False
+
+    @property
+    def corrects(self) -> bool:
+        """Whether this entry replaces another entry's content."""
+        return self.closes is not None and not self.retracts
+
+
+def target_seq(change: EntryCorrected | EntryRetracted) -> int:
+    """The sequence of the entry a stored correction or retraction names (always resolved)."""
+    parsed = parse_entry_id(change.target_entry or "")
+    if parsed is None:
+        raise ValueError(f"{change.TYPE} names no resolved target entry")
+    return parsed[1]
+
+
+def fact_changes(entry: Entry, seq: int, effective_of: Callable[[int], date | None]) -> FactChanges:
+    """The fact changes of `entry`, recorded as sequence `seq`.
+
+    `effective_of(n)` is what is believed before: entry n's current effective date, which a
+    correction keeps when it does not state a new one.
+    """
+    change: Change = entry.change
+    if isinstance(change, EntryRetracted):
+        target = target_seq(change)
+        return FactChanges(target, effective_of(target) or entry.effective, (), closes=target, retracts=True)
+    if isinstance(change, EntryCorrected):
+        target = target_seq(change)
+        effective = change.effective or effective_of(target) or entry.effective
+        return FactChanges(target, effective, tuple(change.replacement.facts(target)), closes=target)
+    return FactChanges(seq, entry.effective, tuple(change.facts(seq)))
