@@ -180,14 +180,14 @@ class ProgrammeLedger(Aggregate):
                     raise (error.at(f"changes[{index}]") if part is not change else error) from None
 
     def _check_retraction(self, change: EntryRetracted) -> None:
-        seq = parse_entry_id(change.target_entry or "")[1]  # type: ignore[index]
+        seq = target_seq(change)
         with self._tentative(seq) as removed:
             subjects = rules.touched_subjects(removed)
             rules.check_registration_removed(self.timeline, subjects)
             rules.check_after(self.timeline, subjects, seq, _earliest(removed))
 
     def _check_correction(self, change: EntryCorrected) -> None:
-        seq = parse_entry_id(change.target_entry or "")[1]  # type: ignore[index]
+        seq = target_seq(change)
         target = self.entries[seq - 1]
         if type(change.replacement) is not type(target.change):
             raise InvalidInput(
