@@ -48,6 +48,14 @@ def target_seq(change: EntryCorrected | EntryRetracted) -> int:
     return parsed[1]
 
 
+def closed_target(change: Change) -> int | None:
+    """The entry whose versions `change` closes: a correction's or retraction's target, else None.
+
+    Cheap (it states no facts), for readers that only need to know what an entry ends.
+    """
+    return target_seq(change) if isinstance(change, EntryCorrected | EntryRetracted) else None
+
+
 def fact_changes(entry: Entry, seq: int, effective_of: Callable[[int], date | None]) -> FactChanges:
     """The fact changes of `entry`, recorded as sequence `seq`.
 
@@ -55,11 +63,11 @@ def fact_changes(entry: Entry, seq: int, effective_of: Callable[[int], date | No
     correction keeps when it does not state a new one.
     """
     change: Change = entry.change
+    target = closed_target(change)
+    if target is None:
+        return FactChanges(seq, entry.effective, tuple(change.facts(seq)))
     if isinstance(change, EntryRetracted):
-        target = target_seq(change)
         return FactChanges(target, effective_of(target) or entry.effective, (), closes=target, retracts=True)
-    if isinstance(change, EntryCorrected):
-        target = target_seq(change)
-        effective = change.effective or effective_of(target) or entry.effective
-        return FactChanges(target, effective, tuple(change.replacement.facts(target)), closes=target)
-    return FactChanges(seq, entry.effective, tuple(change.facts(seq)))
+    assert isinstance(change, EntryCorrected)
+    effective = change.effective or effective_of(target) or entry.effective
+    return FactChanges(target, effective, tuple(change.replacement.facts(target)), closes=target)

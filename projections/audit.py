@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from ledger.application import RecordedEntry
-from ledger.belief import fact_changes
+from ledger.belief import closed_target
 from ledger.changes import EntryCorrected, EntryRetracted
 from ledger.codec import encode_change
 from ledger.entry import entry_id
@@ -115,54 +115,102 @@ def log_entry(recorded: RecordedEntry) -> LogEntry:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Fate:
+    """A later entry that corrected or retracted a logged entry, at its log position."""
+
+    position: int
+    by: str
+    retracts: bool
+
+
 class AuditLog:
-    """The log in position order, with each entry's corrections and retraction."""
+    """The log in position order, with each entry's corrections and retraction.
+
+    Both lists only grow and a fate is recorded with its position, so a reader that holds an
+    `AuditView` of the first N entries sees exactly the log as it stood then, while the
+    writer goes on appending (no lock: appending to a list and setting a dict key are atomic).
+    """
 
     def __init__(self) -> None:
-        self._entries: list[LogEntry] = []
+        self._entries: list[LogEntry] = []  # as first logged, with no fate
         self._by_id: dict[str, int] = {}
+        self._fates: dict[int, tuple[Fate, ...]] = {}  # by index in `_entries`
 
     def apply(self, recorded: RecordedEntry) -> None:
-        """Append the next recorded entry and annotate the entry it corrects or retracts."""
+        """Append the next recorded entry and note its fate on the entry it corrects or retracts."""
         view = log_entry(recorded)
+        target = closed_target(recorded.entry.change)
+        if target is not None:
+            index = self._by_id[entry_id(recorded.entry.programme, target)]
+            fate = Fate(recorded.position, view.entry_id, isinstance(recorded.entry.change, EntryRetracted))
+            self._fates[index] = (*self._fates.get(index, ()), fate)
         self._by_id[view.entry_id] = len(self._entries)
         self._entries.append(view)
-        changes = fact_changes(recorded.entry, recorded.seq, lambda _seq: None)
-        if changes.closes is None:
-            return
-        index = self._by_id[entry_id(recorded.entry.programme, changes.closes)]
-        target = self._entries[index]
-        if changes.retracts:
-            self._entries[index] = replace(target, retracted_by=view.entry_id)
-        else:
-            self._entries[index] = replace(target, corrected_by=(*target.corrected_by, view.entry_id))
+
+    def view(self) -> AuditView:
+        """The log as it stands now, unchanged by later appends."""
+        return AuditView(self, len(self._entries))
+
+    # The questions, on the log as it stands now (for callers that are the only writer).
+
+    def page(self, query: LogQuery) -> LogPage:
+        return self.view().page(query)
+
+    def entries(self, programme: str | None = None) -> Iterable[LogEntry]:
+        return self.view().entries(programme)
+
+    def entries_after(self, position: int) -> list[LogEntry]:
+        return self.view().entries_after(position)
+
+    def get(self, entry_id: str) -> LogEntry | None:
+        return self.view().get(entry_id)
+
+
+class AuditView:
+    """The first `count` entries of an audit log, with the fates known by then."""
+
+    def __init__(self, log: AuditLog, count: int) -> None:
+        self._log = log
+        self._count = count
+        self.position = log._entries[count - 1].position if count else 0
+
+    def _shown(self, index: int) -> LogEntry:
+        entry = self._log._entries[index]
+        fates = [fate for fate in self._log._fates.get(index, ()) if fate.position <= self.position]
+        if not fates:
+            return entry
+        retracted = next((fate.by for fate in fates if fate.retracts), None)
+        corrected = tuple(fate.by for fate in fates if not fate.retracts)
+        return replace(entry, corrected_by=corrected, retracted_by=retracted)
 
     def page(self, query: LogQuery) -> LogPage:
         """The entries after `query.after` that match, at most `query.first` of them."""
-        start = _first_after(self._entries, query.after)
+        entries = self._log._entries
         page = LogPage()
-        for entry in self._entries[start:]:
-            if not query.matches(entry):
+        for index in range(_first_after(entries, query.after, self._count), self._count):
+            if not query.matches(entries[index]):
                 continue
             if len(page.entries) == query.first:
                 page.has_more = True
                 break
-            page.entries.append(entry)
+            page.entries.append(self._shown(index))
         return page
 
     def entries(self, programme: str | None = None) -> Iterable[LogEntry]:
         """Every entry, optionally of one programme."""
-        return (e for e in self._entries if programme is None or e.programme == programme)
+        entries = self._log._entries
+        return (self._shown(i) for i in range(self._count) if programme is None or entries[i].programme == programme)
 
     def entries_after(self, position: int) -> list[LogEntry]:
-        """Every entry with a greater position, in order (with its fate as known now)."""
-        return self._entries[_first_after(self._entries, position):]
+        """Every entry with a greater position, in order (with its fate as known then)."""
+        return [self._shown(i) for i in range(_first_after(self._log._entries, position, self._count), self._count)]
 
     def get(self, entry_id: str) -> LogEntry | None:
         """One entry by id."""
-        index = self._by_id.get(entry_id)
-        return None if index is None else self._entries[index]
+        index = self._log._by_id.get(entry_id)
+        return None if index is None or index >= self._count else self._shown(index)
 
 
-def _first_after(entries: Sequence[LogEntry], position: int) -> int:
-    return bisect_right(entries, position, key=lambda e: e.position)
+def _first_after(entries: Sequence[LogEntry], position: int, count: int) -> int:
+    return bisect_right(entries, position, 0, count, key=lambda e: e.position)

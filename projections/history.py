@@ -16,7 +16,7 @@ from ledger.belief import target_seq
 from ledger.changes import EntryCorrected, EntryRetracted
 from ledger.timeline import Timeline
 from ledger.values import PlannedWindow
-from projections.audit import AuditLog, LogEntry
+from projections.audit import AuditView, LogEntry
 from projections.fold import believed_timeline
 from projections.plan import assemble
 
@@ -48,7 +48,7 @@ def _relevant(recorded: RecordedEntry, actor: str, timeline: Timeline) -> bool:
 
 
 def actor_history(
-    log: Sequence[RecordedEntry], audit: AuditLog, programme: str, actor: str, recorded_as_of: datetime
+    log: Sequence[RecordedEntry], audit: AuditView, programme: str, actor: str, recorded_as_of: datetime
 ) -> list[Revision]:
     """The revisions of one actor's plan, as known at `recorded_as_of`."""
     visible = [r for r in log if r.entry.programme == programme and r.recorded_at <= recorded_as_of]
@@ -65,7 +65,7 @@ def actor_history(
 
 
 def _revision(
-    recorded: RecordedEntry, audit: AuditLog, timeline: Timeline, programme: str, actor: str, recorded_as_of: datetime,
+    recorded: RecordedEntry, audit: AuditView, timeline: Timeline, programme: str, actor: str, recorded_as_of: datetime,
 ) -> Revision:
     view = audit.get(recorded.entry_id)
     assert view is not None
@@ -92,7 +92,7 @@ def _revision(
     )
 
 
-def _recorded_by_then(audit: AuditLog, entry_id: str | None, moment: datetime) -> bool:
+def _recorded_by_then(audit: AuditView, entry_id: str | None, moment: datetime) -> bool:
     if entry_id is None:
         return False
     found = audit.get(entry_id)

@@ -115,7 +115,7 @@ class PostgresReader:
         audit = AuditLog()
         for recorded in log:
             audit.apply(recorded)
-        return actor_history(log, audit, programme, actor, recorded_as_of)
+        return actor_history(log, audit.view(), programme, actor, recorded_as_of)
 
     async def log_page(self, query: LogQuery) -> LogPage:
         conditions = ["e.position > $1"]

@@ -217,6 +217,7 @@ def as_of_at(size: int, admin: str, query_reps: int, replay_reps: int) -> dict[s
     model = InMemoryReadModel()
     for recorded in history:
         model.apply(recorded)
+    model.publish()
     settle_heap()  # as the server's catch-up does after taking in a large history
     # What an API process holding this history needs, before the benchmark's own extra copies.
     holding_mib = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
