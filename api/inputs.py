@@ -10,20 +10,20 @@ from __future__ import annotations
 
 import dataclasses
 import types
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import Enum
+from functools import cache
 from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
 import strawberry
 from strawberry.types.base import StrawberryObjectDefinition
 
-from ledger.changes import ActorKind, Change, DecisionRecorded, EntryCorrected, EntryRetracted, ProgrammeRegistered
-from ledger.changes import change_types as all_change_types
+from ledger.changes import Change, EntryCorrected, change_types, registry_key
 from ledger.values import PlannedWindow, Precision
 
 PrecisionEnum = strawberry.enum(Precision, name="Precision")
-ActorKindEnum = strawberry.enum(ActorKind, name="ActorKind")
 
 
 @strawberry.input(description="A planned window: at least one bound; precision and the source's own words.")
@@ -44,41 +44,19 @@ class SourceInput:
     updated_on: date | None = None
 
 
-# Entry type -> (mutation name, role it needs).
-MUTATIONS: dict[str, tuple[str, str]] = {
-    "ProgrammeRegistered": ("registerProgramme", "recorder"),
-    "StatusAssessed": ("assessStatus", "recorder"),
-    "ActorRegistered": ("registerActor", "recorder"),
-    "ActorJoined": ("joinActor", "recorder"),
-    "ActorLeft": ("withdrawActor", "recorder"),
-    "ActorAssignedToWave": ("assignActorToWave", "recorder"),
-    "ActorMovedToWave": ("moveActorToWave", "recorder"),
-    "GoLivePostponed": ("postponeGoLive", "recorder"),
-    "GoLiveRecorded": ("recordGoLive", "recorder"),
-    "WavePlanned": ("planWave", "recorder"),
-    "WaveRescheduled": ("rescheduleWave", "recorder"),
-    "DeliverablePlanned": ("planDeliverable", "recorder"),
-    "DeliverableRescheduled": ("rescheduleDeliverable", "recorder"),
-    "DeliverableCompleted": ("completeDeliverable", "recorder"),
-    "ReserveEstablished": ("establishReserve", "recorder"),
-    "ReserveChanged": ("changeReserve", "recorder"),
-    "AllocationMade": ("makeAllocation", "recorder"),
-    "AllocationRevised": ("reviseAllocation", "recorder"),
-    "AllocationReleased": ("releaseAllocation", "recorder"),
-    "CostRecorded": ("recordCost", "recorder"),
-    "StatementRecorded": ("recordStatement", "recorder"),
-    "DecisionRecorded": ("recordDecision", "recorder"),
-    "BaselineNamed": ("nameBaseline", "admin"),
-    "EntryCorrected": ("correctEntry", "admin"),
-    "EntryRetracted": ("retractEntry", "admin"),
-}
-
-# Types that make no sense inside a decision.
-STANDALONE = {ProgrammeRegistered, DecisionRecorded, EntryCorrected, EntryRetracted}
+def command_type(mutation: str) -> str:
+    """The entry type whose mutation (or decision change field) is called `mutation`."""
+    return next(cls.TYPE for cls in change_types().values() if mutation == cls.MUTATION)
 
 
-def _change_types() -> list[type[Change]]:
-    return [cls for name, cls in sorted(all_change_types().items())]
+_ENUMS: dict[type[Enum], Any] = {}
+
+
+def _enum(hint: type[Enum]) -> Any:
+    """The GraphQL enum of a Python enum used by an entry type's field (made once)."""
+    if hint not in _ENUMS:
+        _ENUMS[hint] = strawberry.enum(hint, name=hint.__name__)
+    return _ENUMS[hint]
 
 
 def _graphql_hint(hint: Any, change_input: Any) -> Any:
@@ -93,8 +71,8 @@ def _graphql_hint(hint: Any, change_input: Any) -> Any:
         return list[_graphql_hint(get_args(hint)[0], change_input)]  # type: ignore[misc]
     if hint is PlannedWindow:
         return PlannedWindowInput
-    if hint is ActorKind:
-        return ActorKindEnum
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return _enum(hint)
     if hint is Change:
         return change_input
     if hint in (date, Decimal, str, bool):
@@ -126,30 +104,43 @@ def _input_class(name: str, cls: type[Change], change_input: Any, envelope: bool
     return strawberry.input(type(name, (), namespace), description=description)
 
 
-def _build() -> tuple[Any, dict[str, Any]]:
-    """The decision's one-of change input, and a mutation input for every entry type."""
+@dataclass(frozen=True)
+class MutationInputs:
+    """The decision's one-of change input and every entry type's mutation input."""
+
+    change_input: Any
+    by_type: dict[str, Any]  # entry type name -> its XInput class
+
+
+def mutation_inputs() -> MutationInputs:
+    """The inputs for the entry types registered now (built once per set of types)."""
+    return _build(registry_key())
+
+
+@cache
+def _build(registered: tuple[type[Change], ...]) -> MutationInputs:
+    ordered = sorted(registered, key=lambda cls: cls.TYPE)
     change_fields: dict[str, Any] = {}
     change_defaults: dict[str, Any] = {}
-    for cls in _change_types():
-        if cls in STANDALONE:
+    for cls in ordered:
+        if cls.STANDALONE:
             continue
         change_class = _input_class(f"{cls.TYPE}Change", cls, None, False, (cls.__doc__ or "").strip())
-        change_fields[MUTATIONS[cls.TYPE][0]] = change_class | None
-        change_defaults[MUTATIONS[cls.TYPE][0]] = strawberry.UNSET
+        change_fields[cls.MUTATION] = change_class | None
+        change_defaults[cls.MUTATION] = strawberry.UNSET
     change_input = strawberry.input(
-        type("ChangeInput", (), {"__annotations__": change_fields, **change_defaults}),
+        type("ChangeInput", (), {"__annotations__": change_fields, **change_defaults, CHANGE_INPUT_MARK: True}),
         one_of=True,
         description="Exactly one change, named like its mutation: {rescheduleWave: {...}}.",
     )
-    mutation_inputs = {
+    by_type = {
         cls.TYPE: _input_class(f"{cls.TYPE}Input", cls, change_input, True, (cls.__doc__ or "").strip())
-        for cls in _change_types()
+        for cls in ordered
     }
-    return change_input, mutation_inputs
+    return MutationInputs(change_input, by_type)
 
 
-COMMAND_TYPES = {name: type_name for type_name, (name, _role) in MUTATIONS.items()}
-ChangeInput, MUTATION_INPUTS = _build()
+CHANGE_INPUT_MARK = "_is_change_input"
 
 
 def _plain(value: Any) -> Any:
@@ -164,7 +155,7 @@ def _plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Decimal):
         return format(value, "f")
-    if isinstance(value, ChangeInput):
+    if getattr(type(value), CHANGE_INPUT_MARK, False):
         return change_json(value)
     definition = getattr(type(value), "__strawberry_definition__", None)
     if isinstance(definition, StrawberryObjectDefinition):
@@ -180,7 +171,7 @@ def change_json(value: Any) -> dict[str, Any]:
         # graphql-core enforces oneOf already; this guards direct callers.
         raise ValueError("a ChangeInput sets exactly one field")
     name, item = chosen[0]
-    return {"type": COMMAND_TYPES[name], **_fields(item)}
+    return {"type": command_type(name), **_fields(item)}
 
 
 def _fields(item: Any) -> dict[str, Any]:

@@ -6,6 +6,7 @@ union of `Recorded` and typed problems; nothing is written when a problem comes 
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncGenerator, Callable
 from datetime import UTC, date, datetime
@@ -25,7 +26,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from api.context import LedgerContext
-from api.inputs import MUTATION_INPUTS, MUTATIONS, entry_json
+from api.inputs import entry_json, mutation_inputs
 from api.problems import AnyProblem, graphql_error, problem_of
 from api.scalars import SCALAR_MAP
 from api.settings import ApiSettings
@@ -40,6 +41,7 @@ from api.types import (
     position_of,
     programme_of,
 )
+from ledger.changes import Change, registry_key
 from ledger.codec import decode_entry
 from ledger.errors import InvalidInput, LedgerError
 from projections.audit import LogQuery
@@ -83,8 +85,8 @@ async def _record(info: Info, type_name: str, role: str, value: Any) -> Recorded
     return Recorded(added=receipt.added, entry=event_of(recorded), position=recorded.position)
 
 
-def _mutation_field(type_name: str, name: str, role: str) -> Any:
-    input_class = MUTATION_INPUTS[type_name]
+def _mutation_field(cls: type[Change], input_class: Any) -> Any:
+    type_name, name, role = cls.TYPE, cls.MUTATION, cls.ROLE
 
     async def resolver(info: Info, input: Any) -> Any:
         return await _record(info, type_name, role, input)
@@ -95,17 +97,23 @@ def _mutation_field(type_name: str, name: str, role: str) -> Any:
     return strawberry.mutation(resolver=resolver, description=f"{doc} Needs the {role} role.")
 
 
-_MUTATION_FIELDS = {name: _mutation_field(type_name, name, role) for type_name, (name, role) in MUTATIONS.items()}
-Mutation = strawberry.type(
-    type("Mutation", (), _MUTATION_FIELDS),
-    description="One mutation per entry type. Every result is Recorded or a typed problem.",
-)
+def mutation_type() -> Any:
+    """The Mutation type for the entry types registered now."""
+    return _mutation_type(registry_key())
+
+
+@functools.cache
+def _mutation_type(registered: tuple[type[Change], ...]) -> Any:
+    inputs = mutation_inputs().by_type
+    fields = {cls.MUTATION: _mutation_field(cls, inputs[cls.TYPE]) for cls in registered}
+    return strawberry.type(
+        type("Mutation", (), fields),
+        description="One mutation per entry type. Every result is Recorded or a typed problem.",
+    )
 
 
 def _ledger_errors(function: Callable[..., Any]) -> Callable[..., Any]:
     """Turn ledger errors in a query resolver into coded GraphQL errors."""
-    import functools
-
     @functools.wraps(function)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -229,7 +237,7 @@ def build_schema(settings: ApiSettings) -> strawberry.Schema:
     """The schema with its limits; extensions are passed as factories, never instances."""
     return LedgerSchema(
         query=Query,
-        mutation=Mutation,
+        mutation=mutation_type(),
         subscription=Subscription,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
         extensions=[

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, cast
 import strawberry
 from strawberry.scalars import JSON
 
+from ledger.entry import entry_id
 from ledger.values import PlannedWindow as PlannedWindowValue
 from ledger.values import Source as SourceValue
 from projections import audit
@@ -157,6 +158,16 @@ class Statement:
     actors: list[strawberry.ID]
 
 
+@strawberry.type(description="A fact in force that the plan has no view of its own for (a newer entry type's).")
+class OtherFact:
+    family: str
+    subject: str
+    attribute: str
+    effective: date
+    entry_id: strawberry.ID = strawberry.field(description="The entry that stated it")
+    summary: str
+
+
 @strawberry.type(description="What the ledger believes about a programme on asOf, as recorded by recordedAsOf.")
 class Programme:
     id: strawberry.ID
@@ -178,6 +189,8 @@ class Programme:
     baselines: list[Baseline]
     statements: list[Statement]
     all_actors: strawberry.Private[list[Actor]]
+    other_facts: list[OtherFact] = strawberry.field(
+        description="Facts of families the plan has no view for, so that no entry type is silently left out")
 
     @strawberry.field(description="Actors, optionally only of one kind or status.")
     def actors(self, kind: str | None = None, status: str | None = None) -> list[Actor]:
@@ -244,6 +257,11 @@ def programme_of(plan: views.ProgrammePlan) -> Programme:
             Statement(made_on=s.made_on, kind=s.kind, title=s.title, summary=s.summary, by=s.by,
                       actors=[strawberry.ID(a) for a in s.actors])
             for s in plan.statements
+        ],
+        other_facts=[
+            OtherFact(family=f.family, subject=f.subject, attribute=f.attribute, effective=f.effective,
+                      entry_id=strawberry.ID(entry_id(plan.id, f.seq)), summary=f.summary)
+            for f in plan.other_facts
         ],
         all_actors=[_actor(a, plan) for a in plan.actors],
     )

@@ -9,6 +9,8 @@ subjects it refers to (`references`). The rules that involve several facts, such
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -58,16 +60,38 @@ class GoLive:
     wave: str | None
 
 
-class Change:
-    """Base of every entry type. Subclasses are frozen dataclasses."""
+_REGISTRY: dict[str, type[Change]] = {}  # every entry type by name, filled as classes are defined
 
-    TYPE: ClassVar[str]
-    # Types that may only stand alone, never inside a decision.
-    STANDALONE: ClassVar[bool] = False
+
+class Change:
+    """Base of every entry type. Subclasses are frozen dataclasses.
+
+    Each entry type says everything about itself here, beside its fields; the mutation
+    inputs, the PostgreSQL fact tables, the role checks and the reference docs are derived
+    from these declarations, so a new type costs its class (and its view, if the plan is
+    to show it in its own way).
+    """
+
+    TYPE: ClassVar[str]  # its name in the import format and the log: the class name
+    MUTATION: ClassVar[str]  # its GraphQL mutation, e.g. "recordGoLive" (required)
+    # The fact families (the first part of each fact key) its facts belong to; a
+    # composite type (a decision, a correction) states its parts' facts and declares none.
+    FAMILIES: ClassVar[tuple[str, ...]] = ()
+    STANDALONE: ClassVar[bool] = False  # may only stand alone, never inside a decision
+    ROLE: ClassVar[str] = "recorder"  # the token role that may record it, wherever it appears
+    # Its help text, for the GraphQL schema and the docs, is the class docstring.
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
         cls.TYPE = cls.__name__
+        if "MUTATION" not in cls.__dict__:
+            raise TypeError(f"entry type {cls.TYPE} must declare MUTATION, the name of its GraphQL mutation")
+        if not (cls.__doc__ or "").strip() or cls.__doc__ == Change.__doc__:
+            raise TypeError(f"entry type {cls.TYPE} needs a docstring: it is the type's help text")
+        known = _REGISTRY.get(cls.TYPE)
+        if known is not None and known.__qualname__ != cls.__qualname__:
+            raise TypeError(f"entry type {cls.TYPE} is already defined by {known.__module__}.{known.__qualname__}")
+        _REGISTRY[cls.TYPE] = cls
 
     def facts(self, seq: int) -> list[Fact]:
         """The facts this change asserts when recorded as entry `seq`."""
@@ -89,7 +113,10 @@ class Change:
 class ProgrammeRegistered(Change):
     """A programme enters the ledger; always the programme's first entry."""
 
+    MUTATION: ClassVar[str] = "registerProgramme"
+    FAMILIES: ClassVar[tuple[str, ...]] = ("programme",)
     STANDALONE: ClassVar[bool] = True
+
     name: Text
     owner: Text
     description: Text | None = None
@@ -107,6 +134,9 @@ class ProgrammeRegistered(Change):
 @dataclass(frozen=True)
 class StatusAssessed(Change):
     """The programme's overall status and risk were assessed."""
+
+    MUTATION: ClassVar[str] = "assessStatus"
+    FAMILIES: ClassVar[tuple[str, ...]] = ("programme",)
 
     status: Text
     risk: Text
@@ -126,6 +156,9 @@ class StatusAssessed(Change):
 @dataclass(frozen=True)
 class ActorRegistered(Change):
     """An organisation (trust, municipality, GP office, ...) is known to the programme."""
+
+    MUTATION: ClassVar[str] = "registerActor"
+    FAMILIES: ClassVar[tuple[str, ...]] = ("actor",)
 
     actor: Slug
     name: Text
@@ -147,6 +180,9 @@ class ActorRegistered(Change):
 class ActorJoined(Change):
     """An actor joined the programme's rollout."""
 
+    MUTATION: ClassVar[str] = "joinActor"
+    FAMILIES: ClassVar[tuple[str, ...]] = ("actor",)
+
     actor: Slug
 
     def facts(self, seq: int) -> list[Fact]:
@@ -163,6 +199,9 @@ class ActorJoined(Change):
 class ActorLeft(Change):
     """An actor left the programme's rollout (its status becomes withdrawn)."""
 
+    MUTATION: ClassVar[str] = "withdrawActor"
+    FAMILIES: ClassVar[tuple[str, ...]] = ("actor",)
+
     actor: Slug
 
     def facts(self, seq: int) -> list[Fact]:
@@ -178,6 +217,9 @@ class ActorLeft(Change):
 @dataclass(frozen=True)
 class ActorAssignedToWave(Change):
     """An actor is planned to go live with a wave; its planned date follows the wave's."""
+
+    MUTATION: ClassVar[str] = "assignActorToWave"
+    FAMILIES: ClassVar[tuple[str, ...]] = ("actor",)
 
     actor: Slug
     wave: Slug
@@ -199,6 +241,9 @@ class ActorAssignedToWave(Change):
 class ActorMovedToWave(ActorAssignedToWave):
     """An actor moves from one wave to another."""
 
+    MUTATION: ClassVar[str] = "moveActorToWave"
+    FAMILIES: ClassVar[tuple[str, ...]] = ("actor",)
+
     from_wave: Slug | None = None
 
     def references(self) -> list[Reference]:
@@ -212,6 +257,9 @@ class ActorMovedToWave(ActorAssignedToWave):
 @dataclass(frozen=True)
 class GoLivePostponed(Change):
     """An actor's go-live is put off to its own window, or to no date at all (window None)."""
+
+    MUTATION: ClassVar[str] = "postponeGoLive"
+    FAMILIES: ClassVar[tuple[str, ...]] = ("actor",)
 
     actor: Slug
     window: PlannedWindow | None
@@ -233,6 +281,9 @@ class GoLivePostponed(Change):
 class GoLiveRecorded(Change):
     """Actors went live on the entry's effective date."""
 
+    MUTATION: ClassVar[str] = "recordGoLive"
+    FAMILIES: ClassVar[tuple[str, ...]] = ("actor",)
+
     actors: tuple[Slug, ...]
     wave: Slug | None = None
 
@@ -252,6 +303,9 @@ class GoLiveRecorded(Change):
 class WavePlanned(Change):
     """A production wave (go-live batch) is planned with a window."""
 
+    MUTATION: ClassVar[str] = "planWave"
+    FAMILIES: ClassVar[tuple[str, ...]] = ("wave",)
+
     wave: Slug
     code: Text
     window: PlannedWindow
@@ -270,6 +324,9 @@ class WavePlanned(Change):
 @dataclass(frozen=True)
 class WaveRescheduled(Change):
     """A wave's planned window changes."""
+
+    MUTATION: ClassVar[str] = "rescheduleWave"
+    FAMILIES: ClassVar[tuple[str, ...]] = ("wave",)
 
     wave: Slug
     window: PlannedWindow
@@ -291,6 +348,9 @@ class WaveRescheduled(Change):
 class DeliverablePlanned(Change):
     """A deliverable or milestone is planned."""
 
+    MUTATION: ClassVar[str] = "planDeliverable"
+    FAMILIES: ClassVar[tuple[str, ...]] = ("deliverable",)
+
     deliverable: Slug
     name: Text
     window: PlannedWindow
@@ -309,6 +369,9 @@ class DeliverablePlanned(Change):
 class DeliverableRescheduled(Change):
     """A deliverable's planned window changes."""
 
+    MUTATION: ClassVar[str] = "rescheduleDeliverable"
+    FAMILIES: ClassVar[tuple[str, ...]] = ("deliverable",)
+
     deliverable: Slug
     window: PlannedWindow
 
@@ -325,6 +388,9 @@ class DeliverableRescheduled(Change):
 @dataclass(frozen=True)
 class DeliverableCompleted(Change):
     """A deliverable was completed on the entry's effective date."""
+
+    MUTATION: ClassVar[str] = "completeDeliverable"
+    FAMILIES: ClassVar[tuple[str, ...]] = ("deliverable",)
 
     deliverable: Slug
 
@@ -345,6 +411,9 @@ class DeliverableCompleted(Change):
 class ReserveEstablished(Change):
     """A cost reserve (such as a risk reserve) is set up with a total."""
 
+    MUTATION: ClassVar[str] = "establishReserve"
+    FAMILIES: ClassVar[tuple[str, ...]] = ("reserve",)
+
     reserve: Slug
     name: Text
     total: Decimal
@@ -363,6 +432,9 @@ class ReserveEstablished(Change):
 class ReserveChanged(Change):
     """A reserve's total changes."""
 
+    MUTATION: ClassVar[str] = "changeReserve"
+    FAMILIES: ClassVar[tuple[str, ...]] = ("reserve",)
+
     reserve: Slug
     total: Decimal
 
@@ -379,6 +451,9 @@ class ReserveChanged(Change):
 @dataclass(frozen=True)
 class AllocationMade(Change):
     """An amount of a reserve is set aside for a purpose."""
+
+    MUTATION: ClassVar[str] = "makeAllocation"
+    FAMILIES: ClassVar[tuple[str, ...]] = ("allocation",)
 
     allocation: Slug
     reserve: Slug
@@ -404,6 +479,9 @@ class AllocationMade(Change):
 class AllocationRevised(Change):
     """An allocation's amount changes."""
 
+    MUTATION: ClassVar[str] = "reviseAllocation"
+    FAMILIES: ClassVar[tuple[str, ...]] = ("allocation",)
+
     allocation: Slug
     amount: Decimal
 
@@ -421,6 +499,9 @@ class AllocationRevised(Change):
 class AllocationReleased(Change):
     """Part of an allocation is paid out to its purpose."""
 
+    MUTATION: ClassVar[str] = "releaseAllocation"
+    FAMILIES: ClassVar[tuple[str, ...]] = ("allocation",)
+
     allocation: Slug
     amount: Decimal
 
@@ -437,6 +518,9 @@ class AllocationReleased(Change):
 @dataclass(frozen=True)
 class CostRecorded(Change):
     """An actual cost is booked against an allocation."""
+
+    MUTATION: ClassVar[str] = "recordCost"
+    FAMILIES: ClassVar[tuple[str, ...]] = ("allocation",)
 
     allocation: Slug
     amount: Decimal
@@ -458,6 +542,9 @@ class CostRecorded(Change):
 class StatementRecorded(Change):
     """A dated statement or finding, such as a user committee's statement."""
 
+    MUTATION: ClassVar[str] = "recordStatement"
+    FAMILIES: ClassVar[tuple[str, ...]] = ("statement",)
+
     kind: Slug
     title: Text
     summary: Text
@@ -478,6 +565,10 @@ class StatementRecorded(Change):
 class BaselineNamed(Change):
     """A named baseline: the plan as of `as_of` (for example "original plan")."""
 
+    MUTATION: ClassVar[str] = "nameBaseline"
+    ROLE: ClassVar[str] = "admin"
+    FAMILIES: ClassVar[tuple[str, ...]] = ("baseline",)
+
     name: Text
     as_of: date
     description: Text | None = None
@@ -496,7 +587,9 @@ class BaselineNamed(Change):
 class DecisionRecorded(Change):
     """A decision (board, committee) making several changes at once: all or none."""
 
+    MUTATION: ClassVar[str] = "recordDecision"
     STANDALONE: ClassVar[bool] = True
+
     title: Text
     changes: tuple[Change, ...]
 
@@ -523,7 +616,10 @@ class EntryCorrected(Change):
     entry's effective date (None keeps the original's).
     """
 
+    MUTATION: ClassVar[str] = "correctEntry"
+    ROLE: ClassVar[str] = "admin"
     STANDALONE: ClassVar[bool] = True
+
     replacement: Change
     target_entry: Text | None = None
     target_key: Text | None = None
@@ -540,7 +636,10 @@ class EntryCorrected(Change):
 class EntryRetracted(Change):
     """An earlier entry is withdrawn, from now on; the original stays on record."""
 
+    MUTATION: ClassVar[str] = "retractEntry"
+    ROLE: ClassVar[str] = "admin"
     STANDALONE: ClassVar[bool] = True
+
     target_entry: Text | None = None
     target_key: Text | None = None
 
@@ -551,13 +650,32 @@ class EntryRetracted(Change):
         return f"retracts {self.target_entry or self.target_key}"
 
 
+def change_types() -> Mapping[str, type[Change]]:
+    """Every entry type by name (do not change the mapping: define a class instead)."""
+    return _REGISTRY
+
+
+def registry_key() -> tuple[type[Change], ...]:
+    """What is registered now, for caches of things derived from the declarations."""
+    return tuple(_REGISTRY.values())
+
+
+def fact_families() -> tuple[str, ...]:
+    """Every fact family some registered entry type declares, sorted."""
+    return _families(registry_key())
+
+
 @cache
-def change_types() -> dict[str, type[Change]]:
-    """Every entry type by name."""
-    found: dict[str, type[Change]] = {}
-    pending: list[type[Change]] = [Change]
-    while pending:
-        for sub in pending.pop().__subclasses__():
-            found[sub.TYPE] = sub
-            pending.append(sub)
-    return found
+def _families(registered: tuple[type[Change], ...]) -> tuple[str, ...]:
+    return tuple(sorted({family for cls in registered for family in cls.FAMILIES}))
+
+
+@contextmanager
+def temporary_change_types() -> Iterator[None]:
+    """Entry types defined inside the block are forgotten after it (for tests and trials)."""
+    saved = dict(_REGISTRY)
+    try:
+        yield
+    finally:
+        _REGISTRY.clear()
+        _REGISTRY.update(saved)

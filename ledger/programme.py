@@ -156,14 +156,29 @@ class ProgrammeLedger(Aggregate):
             raise InvariantViolated(f"entry {entry_id(self.programme, seq)} is already retracted")
 
     def _check(self, entry: Entry) -> None:
-        """Raise the first rule the entry breaks; leaves the time line as it was."""
-        change = entry.change
-        if isinstance(change, EntryRetracted):
-            self._check_retraction(change)
-        elif isinstance(change, EntryCorrected):
-            self._check_correction(change)
-        else:
-            self._check_change(len(self.entries) + 1, entry.effective, change)
+        """Raise the first rule the entry breaks; leaves the time line as it was.
+
+        The entry's fact changes (ledger.belief) are tried on the time line: what it closes
+        is taken out, what it opens is put in, and the rules look at the result.
+        """
+        seq = len(self.entries) + 1
+        changes = fact_changes(entry, seq, self.timeline.effective_of)
+        if changes.closes is None:
+            self._check_change(seq, changes.effective, entry.change)
+            return
+        if changes.corrects:
+            self._check_replacement_type(entry.change)
+        with self._tentative(changes.closes) as removed:
+            subjects = rules.touched_subjects(removed)
+            if changes.corrects:
+                assert isinstance(entry.change, EntryCorrected)
+                try:
+                    self._check_change(changes.seq, changes.effective, entry.change.replacement)
+                except LedgerError as error:
+                    raise error.at("replacement") from None
+                self.timeline.add(changes.seq, changes.effective, changes.opens)
+            rules.check_registration_removed(self.timeline, subjects)
+            rules.check_after(self.timeline, subjects, changes.seq, _earliest(removed))
 
     def _check_change(self, seq: int, effective: date, change: Change) -> None:
         parts = change.changes if isinstance(change, DecisionRecorded) else (change,)
@@ -179,31 +194,15 @@ class ProgrammeLedger(Aggregate):
                 except LedgerError as error:
                     raise (error.at(f"changes[{index}]") if part is not change else error) from None
 
-    def _check_retraction(self, change: EntryRetracted) -> None:
-        seq = target_seq(change)
-        with self._tentative(seq) as removed:
-            subjects = rules.touched_subjects(removed)
-            rules.check_registration_removed(self.timeline, subjects)
-            rules.check_after(self.timeline, subjects, seq, _earliest(removed))
-
-    def _check_correction(self, change: EntryCorrected) -> None:
-        seq = target_seq(change)
-        target = self.entries[seq - 1]
+    def _check_replacement_type(self, change: Change) -> None:
+        assert isinstance(change, EntryCorrected)
+        target = self.entries[target_seq(change) - 1]
         if type(change.replacement) is not type(target.change):
             raise InvalidInput(
                 f"entry {change.target_entry} is a {target.type}; the replacement must be one too, "
                 f"not a {change.replacement.TYPE}",
                 field="replacement.type",
             )
-        with self._tentative(seq) as removed:
-            old_subjects = rules.touched_subjects(removed)
-            try:
-                self._check_change(seq, change.effective or target.effective, change.replacement)
-            except LedgerError as error:
-                raise error.at("replacement") from None
-            self.timeline.add(seq, change.effective or target.effective, change.replacement.facts(seq))
-            rules.check_registration_removed(self.timeline, old_subjects)
-            rules.check_after(self.timeline, old_subjects, seq, _earliest(removed))
 
     @contextmanager
     def _tentative(self, seq: int) -> Iterator[list[Any]]:

@@ -15,13 +15,14 @@ from typing import Any
 import anyio
 
 from ledger.application import LedgerApplication, RecordedEntry
-from ledger.belief import fact_changes
+from ledger.belief import closed_target, fact_changes
+from ledger.changes import fact_families
 from ledger.codec import encode_entry
 from ledger.entry import entry_id
 from ledger.timeline import FactKey
 from projections.audit import log_entry
 from projections.fact_values import encode_value
-from projections.pg_schema import FAMILIES, SCHEMA, fact_table
+from projections.pg_schema import SCHEMA, fact_table, family_of
 
 PROJECTOR_LOCK = 4242003
 FACT_COLUMNS = ("programme", "subject", "attribute", "effective", "seq", "value", "recorded_from", "recorded_to",
@@ -90,25 +91,27 @@ class PostgresProjector:
             f"({', '.join(f'${i}' for i in range(1, len(ENTRY_COLUMNS) + 1))})",
             *entry_record(recorded),
         )
-        changes = fact_changes(entry, recorded.seq, lambda _seq: None)
-        if changes.closes is not None:
-            target_id = entry_id(entry.programme, changes.closes)
-            for family in FAMILIES:
+        target = closed_target(entry.change)
+        believed: date | None = None
+        if target is not None:
+            target_id = entry_id(entry.programme, target)
+            for family in fact_families():
                 await connection.execute(
                     f"UPDATE {fact_table(family)} SET recorded_to = $3 "
                     "WHERE programme = $1 AND seq = $2 AND recorded_to IS NULL",
-                    entry.programme, changes.closes, recorded.recorded_at,
+                    entry.programme, target, recorded.recorded_at,
                 )
-            if changes.retracts:
-                return
             # What is believed before: the target's current effective date, kept by a
             # correction that states none.
-            old = await connection.fetchval(
+            believed = await connection.fetchval(
                 f"SELECT current_effective FROM {SCHEMA}.entries WHERE entry_id = $1", target_id)
-            changes = fact_changes(entry, recorded.seq, lambda _seq: old)
+        changes = fact_changes(entry, recorded.seq, lambda _seq: believed)
+        if changes.retracts:
+            return
+        if changes.corrects:
             await connection.execute(
                 f"UPDATE {SCHEMA}.entries SET current_effective = $2 WHERE entry_id = $1",
-                target_id, changes.effective)
+                entry_id(entry.programme, changes.seq), changes.effective)
         await self._insert_facts(connection, recorded, changes.seq, changes.effective, changes.opens)
 
     async def _insert_facts(self, connection: Any, recorded: RecordedEntry, seq: int, effective: date,
@@ -116,7 +119,7 @@ class PostgresProjector:
         by_family: dict[str, list[tuple[Any, ...]]] = {}
         for ordinal, (key, value) in enumerate(facts):
             record = fact_record(recorded.entry.programme, key, effective, seq, value, recorded, ordinal)
-            by_family.setdefault(key[0], []).append(record)
+            by_family.setdefault(family_of(key, recorded), []).append(record)
         for family, records in by_family.items():
             await connection.executemany(
                 f"INSERT INTO {fact_table(family)} ({', '.join(FACT_COLUMNS)}) VALUES "

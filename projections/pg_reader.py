@@ -6,11 +6,13 @@ one indexed query per fact family, then `assemble` builds the plan exactly as in
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import date, datetime
 from typing import Any
 
 from ledger.application import RecordedEntry
+from ledger.changes import fact_families
 from ledger.codec import decode_stored_entry
 from ledger.timeline import FactKey, Version
 from ledger.values import parse_source
@@ -18,22 +20,23 @@ from projections.audit import AuditLog, LogEntry, LogPage, LogQuery
 from projections.compare import Comparison, baseline_date, compare
 from projections.fact_values import decode_value
 from projections.history import Revision, actor_history
-from projections.pg_schema import FAMILIES, SCHEMA, fact_table
+from projections.pg_schema import SCHEMA, fact_table
 from projections.plan import END_OF_TIME, ProgrammePlan, assemble, known, require_actor
 
 
-def _facts_query() -> str:
+@functools.cache
+def _facts_query(families: tuple[str, ...]) -> str:
+    """The as-of question over every family's table: one index range scan each."""
     parts = [
         f"(SELECT DISTINCT ON (subject, attribute) '{family}' AS family, subject, attribute, effective, seq, value "
         f"FROM {fact_table(family)} WHERE programme = $1 AND effective <= $2 AND recorded_from <= $3 "
         "AND (recorded_to IS NULL OR recorded_to > $3) "
         "ORDER BY subject, attribute, effective DESC, seq DESC, ordinal DESC)"
-        for family in FAMILIES
+        for family in families
     ]
     return " UNION ALL ".join(parts)
 
 
-FACTS_QUERY = _facts_query()
 FATE = (
     f"ARRAY(SELECT c.entry_id FROM {SCHEMA}.entries c WHERE c.corrects = e.entry_id AND c.type = 'EntryCorrected' "
     "ORDER BY c.position) AS corrected_by, "
@@ -76,7 +79,7 @@ class PostgresReader:
     async def facts_at(self, programme: str, as_of: date, recorded_as_of: datetime) -> dict[FactKey, Version]:
         """Every fact of the programme in force on `as_of` as known at `recorded_as_of`."""
         async with self.pool.acquire() as connection:
-            rows = await connection.fetch(FACTS_QUERY, programme, as_of, recorded_as_of)
+            rows = await connection.fetch(_facts_query(fact_families()), programme, as_of, recorded_as_of)
         return {
             (row["family"], row["subject"], row["attribute"]): Version(
                 row["effective"], row["seq"], decode_value(json.loads(row["value"])))

@@ -15,10 +15,11 @@ from typing import Any
 import anyio
 
 from ledger.application import LedgerApplication, RecordedEntry
+from ledger.changes import fact_families
 from projections.fact_values import encode_value
 from projections.index import BitemporalIndex
 from projections.pg_projector import ENTRY_COLUMNS, FACT_COLUMNS, PROJECTOR_LOCK, entry_record
-from projections.pg_schema import FAMILIES, SCHEMA, create_statements, migrate, view_statements
+from projections.pg_schema import SCHEMA, create_statements, family_of, migrate, view_statements
 
 NEW = f"{SCHEMA}_new"
 OLD = f"{SCHEMA}_old"
@@ -29,10 +30,14 @@ def _rows(entries: list[RecordedEntry]) -> tuple[dict[str, list[tuple[Any, ...]]
     index = BitemporalIndex()
     for recorded in entries:
         index.apply(recorded)
-    facts: dict[str, list[tuple[Any, ...]]] = {family: [] for family in FAMILIES}
+    facts: dict[str, list[tuple[Any, ...]]] = {family: [] for family in fact_families()}
     for programme, programme_index in index.programmes.items():
         for key, version in programme_index.rows():
-            facts[key[0]].append((
+            rows = facts.get(key[0])
+            if rows is None:  # a family no type declares: say which entry states it
+                family_of(key, next(r for r in entries if r.position == version.position))
+                continue
+            rows.append((
                 programme, key[1], key[2], version.effective, version.seq, json.dumps(encode_value(version.value)),
                 version.recorded_from, version.recorded_to, version.position, version.ordinal,
             ))

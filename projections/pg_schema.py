@@ -1,7 +1,7 @@
 """The PostgreSQL read model's tables, created and migrated by the application.
 
-Facts live in one table per fact family (programme, actor, wave, deliverable, reserve,
-allocation, statement, baseline), each row a version with its effective date and its
+Facts live in one table per fact family (the families the entry types declare:
+programme, actor, wave, ...), each row a version with its effective date and its
 recorded interval [recorded_from, recorded_to). `entries` is the audit trail; `tracking`
 holds the last log position the tables cover, updated in the same transaction as the rows.
 Everything sits in one schema, so a rebuild can fill a fresh schema and swap it in at once.
@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from ledger.application import RecordedEntry
+from ledger.changes import fact_families
+from ledger.timeline import FactKey
+
 SCHEMA = "ledger_read"
 META = "ledger_read_meta"
 SCHEMA_VERSION = 1
-FAMILIES = ("programme", "actor", "wave", "deliverable", "reserve", "allocation", "statement", "baseline")
 
 
 def fact_table(family: str, schema: str = SCHEMA) -> str:
@@ -22,21 +25,36 @@ def fact_table(family: str, schema: str = SCHEMA) -> str:
     return f"{schema}.facts_{family}"
 
 
+def family_of(key: FactKey, recorded: RecordedEntry) -> str:
+    """The family of a fact an entry states; an error naming the type if none declares it."""
+    family = key[0]
+    if family not in fact_families():
+        raise ValueError(
+            f"entry {recorded.entry_id} ({recorded.entry.type}) states a fact of family {family!r} "
+            f"that no entry type declares; add it to {recorded.entry.type}.FAMILIES")
+    return family
+
+
+def family_statements(family: str, schema: str) -> list[str]:
+    """DDL for one fact family's table and its indexes."""
+    table = fact_table(family, schema)
+    return [
+        f"CREATE TABLE IF NOT EXISTS {table} ("
+        " programme text NOT NULL, subject text NOT NULL, attribute text NOT NULL,"
+        " effective date NOT NULL, seq integer NOT NULL, value jsonb NOT NULL,"
+        " recorded_from timestamptz NOT NULL, recorded_to timestamptz, position bigint NOT NULL,"
+        " ordinal integer NOT NULL)",
+        # One as-of question = one index range scan per family and programme.
+        f"CREATE INDEX ON {table} (programme, subject, attribute, effective DESC, seq DESC, ordinal DESC)",
+        f"CREATE INDEX ON {table} (programme, seq) WHERE recorded_to IS NULL",
+    ]
+
+
 def create_statements(schema: str) -> list[str]:
     """DDL for a complete, empty read model in `schema`."""
     statements = [f"CREATE SCHEMA {schema}"]
-    for family in FAMILIES:
-        table = fact_table(family, schema)
-        statements += [
-            f"CREATE TABLE {table} ("
-            " programme text NOT NULL, subject text NOT NULL, attribute text NOT NULL,"
-            " effective date NOT NULL, seq integer NOT NULL, value jsonb NOT NULL,"
-            " recorded_from timestamptz NOT NULL, recorded_to timestamptz, position bigint NOT NULL,"
-            " ordinal integer NOT NULL)",
-            # One as-of question = one index range scan per family and programme.
-            f"CREATE INDEX ON {table} (programme, subject, attribute, effective DESC, seq DESC, ordinal DESC)",
-            f"CREATE INDEX ON {table} (programme, seq) WHERE recorded_to IS NULL",
-        ]
+    for family in fact_families():
+        statements += family_statements(family, schema)
     statements += [
         f"CREATE TABLE {schema}.entries ("
         " position bigint PRIMARY KEY, entry_id text NOT NULL UNIQUE, programme text NOT NULL, seq integer NOT NULL,"
@@ -99,4 +117,9 @@ async def migrate(connection: Any) -> int:
                 await connection.execute(statement)
             await connection.execute(f"INSERT INTO {META}.version VALUES (1)")
             current = 1
+        # An entry type declared since the tables were made brings its family's table.
+        for family in fact_families():
+            if await connection.fetchval("SELECT to_regclass($1)", fact_table(family)) is None:
+                for statement in family_statements(family, SCHEMA):
+                    await connection.execute(statement)
         return int(current)

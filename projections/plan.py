@@ -18,6 +18,7 @@ from ledger.changes import (
     ActorRegistered,
     AllocationMade,
     BaselineNamed,
+    Change,
     DeliverablePlanned,
     ProgrammeRegistered,
     Schedule,
@@ -134,6 +135,24 @@ class AssessmentView:
 
 
 @dataclass(frozen=True)
+class OtherFactView:
+    """A fact in force of a family the plan has no view of its own for (a newer entry type's)."""
+
+    family: str
+    subject: str
+    attribute: str
+    effective: date
+    seq: int  # the entry that stated it
+    summary: str
+
+
+# The families `assemble` shows in views of their own; facts of any other family are listed
+# as `other_facts`, so a new entry type is never silently left out of a plan.
+VIEWED_FAMILIES = frozenset({"programme", "actor", "wave", "deliverable", "reserve", "allocation", "statement",
+                             "baseline"})
+
+
+@dataclass(frozen=True)
 class ProgrammePlan:
     """Everything the ledger believes about a programme on `as_of`, as recorded by `recorded_as_of`."""
 
@@ -153,6 +172,7 @@ class ProgrammePlan:
     reserves: tuple[ReserveView, ...]
     statements: tuple[StatementView, ...]
     baselines: tuple[BaselineView, ...]
+    other_facts: tuple[OtherFactView, ...] = ()
 
     def actor(self, actor_id: str) -> ActorView | None:
         """The actor with this id, if known on the date."""
@@ -228,7 +248,18 @@ def assemble(
         reserves=_reserves(grouped),
         statements=_statements(grouped),
         baselines=tuple(_baseline(attrs) for _slug, attrs in _subjects(grouped, "baseline")),
+        other_facts=_other_facts(facts),
     )
+
+
+def _other_facts(facts: Facts) -> tuple[OtherFactView, ...]:
+    found = [
+        OtherFactView(family, subject, attribute, version.effective, version.seq,
+                      version.value.describe() if isinstance(version.value, Change) else str(version.value))
+        for (family, subject, attribute), version in facts.items()
+        if family not in VIEWED_FAMILIES
+    ]
+    return tuple(sorted(found, key=lambda f: (f.family, f.subject, f.attribute)))
 
 
 def _actor(slug: str, attrs: dict[str, Version], wave_windows: dict[str, object]) -> ActorView:

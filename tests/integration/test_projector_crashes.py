@@ -18,11 +18,12 @@ import psycopg
 import pytest
 
 from ledger.application import LedgerApplication, open_ledger
+from ledger.changes import fact_families
 from ledger.importer import import_text
 from ledger.settings import StoreLocation
 from projections import fold
 from projections.pg_reader import PostgresReader
-from projections.pg_schema import FAMILIES, SCHEMA, fact_table
+from projections.pg_schema import SCHEMA, fact_table
 from tests.conftest import SAMPLE
 
 ROOT = Path(__file__).parent.parent.parent
@@ -100,7 +101,7 @@ def _assert_equal_to_fold(url: str, app: LedgerApplication) -> None:
             async with pool.acquire() as connection:
                 assert await connection.fetchval(f"SELECT position FROM {SCHEMA}.tracking") == history[-1].position
                 assert await connection.fetchval(f"SELECT count(*) FROM {SCHEMA}.entries") == len(history)
-                for family in FAMILIES:
+                for family in fact_families():
                     duplicates = await connection.fetchval(
                         "SELECT count(*) - count(DISTINCT (programme, seq, subject, attribute, recorded_from, "
                         f"ordinal)) FROM {fact_table(family)}")
