@@ -26,7 +26,7 @@ from strawberry.asgi import GraphQL
 from api.auth import TokenStore
 from api.context import LedgerContext, Services
 from api.live import InMemoryProjection, LiveFeed, PostgresProjection
-from api.reader import InMemoryReader, Reader
+from api.reader import Reader
 from api.response_cache import ResponseCache
 from api.schema import build_schema
 from api.settings import ApiSettings
@@ -35,6 +35,7 @@ from projections.memory import InMemoryReadModel
 from projections.pg_projector import PostgresProjector
 from projections.pg_reader import PostgresReader
 from projections.pg_schema import migrate
+from projections.service import ReadService
 
 log = logging.getLogger("ledger.api")
 
@@ -140,7 +141,7 @@ async def _read_side(
     """The reader and live feed for the chosen read model (closed by `stack`)."""
     if settings.chosen_read_model == "memory":
         model = InMemoryReadModel()
-        return InMemoryReader(model), LiveFeed(InMemoryProjection(app, model))
+        return ReadService(model), LiveFeed(InMemoryProjection(app, model))
     pool = await asyncpg.create_pool(settings.store.url, min_size=1, max_size=10)
     stack.push_async_callback(pool.close)
     async with pool.acquire() as connection:
@@ -151,7 +152,7 @@ async def _read_side(
     listener = await asyncpg.connect(settings.store.url)
     stack.push_async_callback(listener.close)
     await listener.add_listener(app.recorder.channel_name, feed.wake)  # type: ignore[attr-defined]
-    return reader, feed
+    return ReadService(reader), feed
 
 
 def create_app(settings: ApiSettings) -> Starlette:

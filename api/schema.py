@@ -154,9 +154,7 @@ class Query:
         info.context.require_read()
         moment = recorded_as_of or _now()
         against_day = against or _today()
-        result = await info.context.reader.comparison(str(programme_id), baseline, against_day, moment)
-        plan = await info.context.reader.plan(str(programme_id), against_day, moment)
-        assert plan is not None  # the comparison found it
+        result, plan = await info.context.reader.comparison_and_plan(str(programme_id), baseline, against_day, moment)
         return comparison_of(result, plan)
 
     @strawberry.field(description="The audit trail, oldest first, filtered and paged (at most 500 a page).")

@@ -1,7 +1,8 @@
 """The in-memory read model: the bitemporal index, the audit log and the raw log, kept
 current by reading the store after the last position seen.
 
-It answers the same questions, with the same signatures, as the PostgreSQL read model.
+It is a port of the read service (projections/service.py), as the PostgreSQL read model is;
+its `ReadView` is the fact source of one question.
 """
 
 from __future__ import annotations
@@ -11,13 +12,16 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import islice
 
 from ledger.application import LedgerApplication, RecordedEntry
-from projections.audit import AuditLog, AuditView, LogPage, LogQuery
-from projections.compare import Comparison, baseline_date, compare
-from projections.history import Revision, actor_history
+from ledger.timeline import FactKey, Version
+from projections.audit import AuditLog, AuditView, LogEntry, LogPage, LogQuery
+from projections.compare import Comparison
+from projections.history import Revision
 from projections.index import BitemporalIndex, ProgrammeFacts
-from projections.plan import END_OF_TIME, ProgrammePlan, assemble, known, require_actor
+from projections.plan import ProgrammePlan
+from projections.service import ReadService, answered
 
 SETTLE_AFTER = 10_000
 
@@ -37,7 +41,8 @@ class ReadView:
     """The read model as it stood at one log position: every question, answered from it alone.
 
     The catch-up publishes a new view after each batch and replaces the model's reference to
-    it; a question takes the view once and so never sees a batch half applied.
+    it; a question takes the view once and so never sees a batch half applied. Its async
+    methods never wait.
     """
 
     position: int
@@ -51,42 +56,28 @@ class ReadView:
         """Every recorded entry up to this view's position."""
         return self._log[: self._log_count]
 
-    def programme_ids(self) -> list[str]:
+    # -- the read service's FactSource, answered at once from this view -----------------
+
+    async def programme_ids(self) -> list[str]:
         """Every programme the log has seen."""
         return sorted(self.facts)
 
-    def plan(self, programme: str, as_of: date, recorded_as_of: datetime) -> ProgrammePlan | None:
-        """The programme's plan on `as_of` as known at `recorded_as_of`; None if unknown then."""
+    async def facts_at(self, programme: str, as_of: date, recorded_as_of: datetime) -> dict[FactKey, Version]:
+        """The programme's facts in force; empty for an unknown programme."""
         found = self.facts.get(programme)
-        facts = {} if found is None else found.facts_at(as_of, recorded_as_of)
-        return assemble(programme, facts, as_of, recorded_as_of)
+        return {} if found is None else found.facts_at(as_of, recorded_as_of)
 
-    def programmes(self, as_of: date, recorded_as_of: datetime) -> list[ProgrammePlan]:
-        """Every programme known on `as_of` at `recorded_as_of`."""
-        plans = (self.plan(p, as_of, recorded_as_of) for p in self.programme_ids())
-        return [plan for plan in plans if plan is not None]
+    async def programme_log(self, programme: str) -> tuple[list[RecordedEntry], AuditView]:
+        """The programme's recorded entries and the audit trail, as of this view."""
+        return [r for r in islice(self._log, self._log_count) if r.entry.programme == programme], self.audit
 
-    def require_plan(self, programme: str, as_of: date, recorded_as_of: datetime) -> ProgrammePlan:
-        """The plan, or an error naming the programme when it is not known then."""
-        return known(self.plan(programme, as_of, recorded_as_of), programme, as_of)
-
-    def comparison(
-        self, programme: str, baseline: str, against: date, recorded_as_of: datetime
-    ) -> Comparison:
-        """The baseline (a name or a date) against the plan and go-lives on `against`."""
-        latest = self.require_plan(programme, END_OF_TIME, recorded_as_of)
-        day = baseline_date(baseline, latest)
-        before = self.require_plan(programme, day, recorded_as_of)
-        return compare(baseline, before, self.require_plan(programme, against, recorded_as_of))
-
-    def actor_history(self, programme: str, actor: str, recorded_as_of: datetime) -> list[Revision]:
-        """Every entry that changed the actor's plan, with the plan it left."""
-        require_actor(self.require_plan(programme, END_OF_TIME, recorded_as_of), actor)
-        return actor_history(self.log, self.audit, programme, actor, recorded_as_of)
-
-    def log_page(self, query: LogQuery) -> LogPage:
+    async def log_page(self, query: LogQuery) -> LogPage:
         """A filtered page of the audit trail."""
         return self.audit.page(query)
+
+    async def entry(self, entry_id: str) -> LogEntry | None:
+        """One entry of the audit trail by id."""
+        return self.audit.get(entry_id)
 
 
 class InMemoryReadModel:
@@ -102,6 +93,7 @@ class InMemoryReadModel:
         self._log: list[RecordedEntry] = []
         self._lock = threading.Lock()
         self.view = self._publish()
+        self.service = ReadService(self)
 
     @property
     def position(self) -> int:
@@ -151,25 +143,29 @@ class InMemoryReadModel:
                 settle_heap()
             return taken
 
-    # -- questions, each on the view current when it is asked --------------------------
+    def source(self) -> ReadView:
+        """What one question reads: the view published last."""
+        return self.view
+
+    # -- the read service's questions, asked synchronously (the CLI, tests) -------------
 
     def programme_ids(self) -> list[str]:
-        return self.view.programme_ids()
+        return answered(self.view.programme_ids())
 
     def plan(self, programme: str, as_of: date, recorded_as_of: datetime) -> ProgrammePlan | None:
-        return self.view.plan(programme, as_of, recorded_as_of)
+        return answered(self.service.plan(programme, as_of, recorded_as_of))
 
     def programmes(self, as_of: date, recorded_as_of: datetime) -> list[ProgrammePlan]:
-        return self.view.programmes(as_of, recorded_as_of)
+        return answered(self.service.programmes(as_of, recorded_as_of))
 
     def require_plan(self, programme: str, as_of: date, recorded_as_of: datetime) -> ProgrammePlan:
-        return self.view.require_plan(programme, as_of, recorded_as_of)
+        return answered(self.service.require_plan(programme, as_of, recorded_as_of))
 
     def comparison(self, programme: str, baseline: str, against: date, recorded_as_of: datetime) -> Comparison:
-        return self.view.comparison(programme, baseline, against, recorded_as_of)
+        return answered(self.service.comparison(programme, baseline, against, recorded_as_of))
 
     def actor_history(self, programme: str, actor: str, recorded_as_of: datetime) -> list[Revision]:
-        return self.view.actor_history(programme, actor, recorded_as_of)
+        return answered(self.service.actor_history(programme, actor, recorded_as_of))
 
     def log_page(self, query: LogQuery) -> LogPage:
-        return self.view.log_page(query)
+        return answered(self.service.log_page(query))

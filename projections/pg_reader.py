@@ -1,7 +1,7 @@
-"""Questions answered from the PostgreSQL read model through asyncpg.
+"""The PostgreSQL read model through asyncpg: the read service's port for a production store.
 
-The same questions as `InMemoryReadModel`, with the same answers: facts in force come from
-one indexed query per fact family, then `assemble` builds the plan exactly as in memory.
+Facts in force come from one indexed query per fact family; the read service then builds
+plans, comparisons and histories exactly as it does over the in-memory model.
 """
 
 from __future__ import annotations
@@ -16,12 +16,9 @@ from ledger.changes import fact_families
 from ledger.codec import decode_stored_entry
 from ledger.timeline import FactKey, Version
 from ledger.values import parse_source
-from projections.audit import AuditLog, LogEntry, LogPage, LogQuery
-from projections.compare import Comparison, baseline_date, compare
+from projections.audit import AuditLog, AuditView, LogEntry, LogPage, LogQuery
 from projections.fact_values import decode_value
-from projections.history import Revision, actor_history
 from projections.pg_schema import SCHEMA, fact_table
-from projections.plan import END_OF_TIME, ProgrammePlan, assemble, known, require_actor
 
 
 @functools.cache
@@ -59,7 +56,7 @@ def _log_entry(row: Any) -> LogEntry:
 
 
 class PostgresReader:
-    """The `Reader` over the PostgreSQL read model."""
+    """The PostgreSQL read model as the read service's port (and the live feed's entry source)."""
 
     def __init__(self, pool: Any) -> None:
         self.pool = pool
@@ -86,29 +83,17 @@ class PostgresReader:
             for row in rows
         }
 
-    async def plan(self, programme: str, as_of: date, recorded_as_of: datetime) -> ProgrammePlan | None:
-        return assemble(programme, await self.facts_at(programme, as_of, recorded_as_of), as_of, recorded_as_of)
+    def source(self) -> PostgresReader:
+        """What one question reads: the database itself."""
+        return self
 
     async def programme_ids(self) -> list[str]:
         async with self.pool.acquire() as connection:
             rows = await connection.fetch(f"SELECT DISTINCT programme FROM {fact_table('programme')} ORDER BY 1")
         return [row["programme"] for row in rows]
 
-    async def programmes(self, as_of: date, recorded_as_of: datetime) -> list[ProgrammePlan]:
-        plans = [await self.plan(p, as_of, recorded_as_of) for p in await self.programme_ids()]
-        return [plan for plan in plans if plan is not None]
-
-    async def _require_plan(self, programme: str, as_of: date, recorded_as_of: datetime) -> ProgrammePlan:
-        return known(await self.plan(programme, as_of, recorded_as_of), programme, as_of)
-
-    async def comparison(self, programme: str, baseline: str, against: date, recorded_as_of: datetime) -> Comparison:
-        latest = await self._require_plan(programme, END_OF_TIME, recorded_as_of)
-        day = baseline_date(baseline, latest)
-        before = await self._require_plan(programme, day, recorded_as_of)
-        return compare(baseline, before, await self._require_plan(programme, against, recorded_as_of))
-
-    async def actor_history(self, programme: str, actor: str, recorded_as_of: datetime) -> list[Revision]:
-        require_actor(await self._require_plan(programme, END_OF_TIME, recorded_as_of), actor)
+    async def programme_log(self, programme: str) -> tuple[list[RecordedEntry], AuditView]:
+        """The programme's recorded entries and their audit trail."""
         async with self.pool.acquire() as connection:
             rows = await connection.fetch(
                 f"SELECT position, seq, recorded_at, entry FROM {SCHEMA}.entries WHERE programme = $1 "
@@ -118,7 +103,7 @@ class PostgresReader:
         audit = AuditLog()
         for recorded in log:
             audit.apply(recorded)
-        return actor_history(log, audit.view(), programme, actor, recorded_as_of)
+        return log, audit.view()
 
     async def log_page(self, query: LogQuery) -> LogPage:
         conditions = ["e.position > $1"]

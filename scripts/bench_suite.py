@@ -46,6 +46,7 @@ from projections import fold  # noqa: E402
 from projections.memory import InMemoryReadModel, settle_heap  # noqa: E402
 from projections.pg_reader import PostgresReader  # noqa: E402
 from projections.pg_rebuild import load, rebuild  # noqa: E402
+from projections.service import ReadService  # noqa: E402
 from scripts.synthetic_history import generate  # noqa: E402
 from tests import postgres  # noqa: E402
 
@@ -257,7 +258,7 @@ async def _pg_as_of(admin: str, history: list[RecordedEntry], known: datetime, r
         pool = await asyncpg.create_pool(url, min_size=1, max_size=2)
         try:
             await load(history, pool)
-            reader = PostgresReader(pool)
+            reader = ReadService(PostgresReader(pool))
             samples = []
             for _ in range(reps):
                 started = time.perf_counter()

@@ -1,0 +1,125 @@
+"""The read service: every question users ask, written once over a port that finds facts.
+
+The port is a read model: the in-memory index or PostgreSQL. A question takes one `FactSource`
+from it (for the in-memory model, the view published after the last batch) and asks only that
+source, so its answer belongs to one log position. The API, the CLI and the web page ask this
+service; none of them knows which read model answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Coroutine
+from datetime import date, datetime
+from typing import Any, Protocol, TypeVar
+
+from ledger.application import RecordedEntry
+from ledger.timeline import FactKey, Version
+from projections.audit import AuditView, LogEntry, LogPage, LogQuery
+from projections.compare import Comparison, baseline_date, compare
+from projections.history import Revision, actor_history
+from projections.plan import END_OF_TIME, ProgrammePlan, assemble, known, require_actor
+
+T = TypeVar("T")
+
+
+class FactSource(Protocol):
+    """What a question needs from a read model, all at one log position."""
+
+    async def programme_ids(self) -> list[str]: ...
+
+    async def facts_at(self, programme: str, as_of: date, recorded_as_of: datetime) -> dict[FactKey, Version]: ...
+
+    async def programme_log(self, programme: str) -> tuple[list[RecordedEntry], AuditView]: ...
+
+    async def log_page(self, query: LogQuery) -> LogPage: ...
+
+    async def entry(self, entry_id: str) -> LogEntry | None: ...
+
+
+class ReadModel(Protocol):
+    """A read model the service can ask: its position and a source for one question."""
+
+    @property
+    def position(self) -> int: ...
+
+    def source(self) -> FactSource: ...
+
+
+class ReadService:
+    """Plans, comparisons, histories and the audit trail, from any read model."""
+
+    def __init__(self, model: ReadModel) -> None:
+        self.model = model
+
+    @property
+    def position(self) -> int:
+        """The log position the read model has taken in."""
+        return self.model.position
+
+    async def plan(self, programme: str, as_of: date, recorded_as_of: datetime) -> ProgrammePlan | None:
+        """The programme's plan on `as_of` as known at `recorded_as_of`; None if unknown then."""
+        return await _plan(self.model.source(), programme, as_of, recorded_as_of)
+
+    async def programmes(self, as_of: date, recorded_as_of: datetime) -> list[ProgrammePlan]:
+        """Every programme known on `as_of` at `recorded_as_of`."""
+        source = self.model.source()
+        plans = [await _plan(source, p, as_of, recorded_as_of) for p in await source.programme_ids()]
+        return [plan for plan in plans if plan is not None]
+
+    async def require_plan(self, programme: str, as_of: date, recorded_as_of: datetime) -> ProgrammePlan:
+        """The plan, or an error naming the programme when it is not known then."""
+        return await _require_plan(self.model.source(), programme, as_of, recorded_as_of)
+
+    async def comparison(self, programme: str, baseline: str, against: date, recorded_as_of: datetime) -> Comparison:
+        """The baseline (a name or a date) against the plan and go-lives on `against`."""
+        comparison, _plan_on_against = await self.comparison_and_plan(programme, baseline, against, recorded_as_of)
+        return comparison
+
+    async def comparison_and_plan(
+        self, programme: str, baseline: str, against: date, recorded_as_of: datetime
+    ) -> tuple[Comparison, ProgrammePlan]:
+        """The comparison and the plan on `against` it was made with (each plan computed once)."""
+        source = self.model.source()
+        latest = await _require_plan(source, programme, END_OF_TIME, recorded_as_of)
+        day = baseline_date(baseline, latest)
+        before = await _require_plan(source, programme, day, recorded_as_of)
+        current = await _require_plan(source, programme, against, recorded_as_of)
+        return compare(baseline, before, current), current
+
+    async def actor_history(self, programme: str, actor: str, recorded_as_of: datetime) -> list[Revision]:
+        """Every entry that changed the actor's plan, with the plan it left."""
+        source = self.model.source()
+        require_actor(await _require_plan(source, programme, END_OF_TIME, recorded_as_of), actor)
+        log, audit = await source.programme_log(programme)
+        return actor_history(log, audit, programme, actor, recorded_as_of)
+
+    async def log_page(self, query: LogQuery) -> LogPage:
+        """A filtered page of the audit trail."""
+        return await self.model.source().log_page(query)
+
+    async def entry(self, entry_id: str) -> LogEntry | None:
+        """One entry of the audit trail by id."""
+        return await self.model.source().entry(entry_id)
+
+
+async def _plan(source: FactSource, programme: str, as_of: date, recorded_as_of: datetime) -> ProgrammePlan | None:
+    return assemble(programme, await source.facts_at(programme, as_of, recorded_as_of), as_of, recorded_as_of)
+
+
+async def _require_plan(source: FactSource, programme: str, as_of: date, recorded_as_of: datetime) -> ProgrammePlan:
+    return known(await _plan(source, programme, as_of, recorded_as_of), programme, as_of)
+
+
+def answered(question: Coroutine[Any, Any, T]) -> T:
+    """The answer of a question to a source that never waits (the in-memory read model).
+
+    Lets synchronous callers (the CLI, tests) use the one async implementation: the
+    coroutine runs to its end at the first step, or this is a programming error.
+    """
+    try:
+        question.send(None)
+    except StopIteration as done:
+        result: T = done.value
+        return result
+    question.close()
+    raise RuntimeError("the question waited: only a read model that never waits can be asked synchronously")
