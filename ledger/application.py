@@ -18,11 +18,12 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
 from ledger import append_only
-from ledger.codec import content_digest, decode_stored_entry, encode_entry
+from ledger.codec import content_digest, encode_entry
 from ledger.entry import Entry, entry_id
 from ledger.errors import ImportRejected, KeyConflict, LedgerError, LineError
 from ledger.programme import ProgrammeLedger, programme_id
 from ledger.settings import StoreLocation
+from ledger.stored import decode_stored_entry
 
 SNAPSHOT_MIN_EVENTS = 100
 CONFLICT_RETRIES = 3

@@ -219,10 +219,3 @@ def content_digest(entry: Entry) -> str:
     del data["key"]
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def decode_stored_entry(data: dict[str, Any]) -> Entry:
-    """Read an entry back from the event store (written by `encode_entry`)."""
-    data = dict(data)
-    recorded_by = data.pop("recorded_by")
-    return decode_entry(data, recorded_by=recorded_by, require_source=False)

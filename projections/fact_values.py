@@ -10,8 +10,9 @@ from decimal import Decimal
 from typing import Any
 
 from ledger.changes import Change, GoLive, Schedule
-from ledger.codec import decode_change, encode_change
-from ledger.values import PlannedWindow, parse_window
+from ledger.codec import encode_change
+from ledger.stored import decode_stored_change, decode_stored_window
+from ledger.values import PlannedWindow
 
 
 def encode_value(value: object) -> dict[str, Any]:
@@ -36,14 +37,14 @@ def encode_value(value: object) -> dict[str, Any]:
 def decode_value(data: dict[str, Any]) -> object:
     """The fact value written by `encode_value`."""
     if "change" in data:
-        return decode_change(data["change"])
+        return decode_stored_change(data["change"])
     if "schedule" in data:
         window = data.get("window")
-        return Schedule(data["schedule"], None if window is None else parse_window(window, "window"))
+        return Schedule(data["schedule"], None if window is None else decode_stored_window(window))
     if "golive" in data:
         return GoLive(data["golive"])
     if "window" in data:
-        return parse_window(data["window"], "window")
+        return decode_stored_window(data["window"])
     if "flag" in data:
         return bool(data["flag"])
     if "money" in data:

@@ -13,7 +13,7 @@ from typing import Any
 
 from ledger.application import RecordedEntry
 from ledger.changes import fact_families
-from ledger.codec import decode_stored_entry
+from ledger.stored import decode_stored_entry
 from ledger.timeline import FactKey, Version
 from ledger.values import parse_source
 from projections.audit import AuditLog, AuditView, LogEntry, LogPage, LogQuery
