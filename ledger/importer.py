@@ -54,6 +54,14 @@ def resolve_source(name_or_path: str) -> tuple[str, str]:
     )
 
 
+EXPORT_BLOCK = frozenset({"position", "entry", "recorded_at", "recorded_by"})
+
+
+def _is_export_block(block: object) -> bool:
+    """Whether a line's `recorded` block is what `ledger export` writes (see ledger.exporter)."""
+    return isinstance(block, dict) and block.keys() >= EXPORT_BLOCK and bool(block.get("recorded_by"))
+
+
 def parse_lines(text: str, recorded_by: str) -> tuple[list[Entry], list[int], list[LineError]]:
     """Decode every line; returns the entries, their line numbers and the bad lines."""
     entries: list[Entry] = []
@@ -68,8 +76,9 @@ def parse_lines(text: str, recorded_by: str) -> tuple[list[Entry], list[int], li
             errors.append(LineError(number, InvalidInput.code, f"not valid JSON: {error.msg} at column {error.colno}"))
             continue
         try:
-            # An exported operational entry (no source) carries its `recorded` block.
-            require_source = not (isinstance(raw, dict) and RECORDED in raw)
+            # An exported operational entry (no source) carries its `recorded` block, which
+            # says where and by whom it was first recorded; an empty block proves nothing.
+            require_source = not (isinstance(raw, dict) and _is_export_block(raw.get(RECORDED)))
             entries.append(decode_entry(raw, recorded_by=recorded_by, require_source=require_source))
             numbers.append(number)
         except LedgerError as error:

@@ -17,7 +17,7 @@ from typing import Any
 from ledger.errors import InvalidInput
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
-MONEY = re.compile(r"\d{1,18}(\.\d{1,2})?")
+MONEY = re.compile(r"[0-9]{1,18}(\.[0-9]{1,2})?")  # ASCII digits only: "١٢٣٤" is not an amount here
 
 
 def parse_slug(raw: object, field: str) -> str:

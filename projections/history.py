@@ -78,13 +78,15 @@ def _revision(
     elif later:
         note = f"corrected by {', '.join(later)}"
     change = recorded.entry.change
+    seq = recorded.seq
     if isinstance(change, EntryCorrected | EntryRetracted):
         note = f"{'corrects' if isinstance(change, EntryCorrected) else 'retracts'} {change.target_entry}"
         seq = _target_seq(change)
         effective = timeline.effective_of(seq) or effective
     if note and not note.startswith("corrects"):
         return Revision(view, effective, None, None, None, note)
-    plan = assemble(programme, timeline.snapshot(effective), effective, recorded_as_of)
+    # The plan right after this entry took effect: a later entry of the same day is not its doing.
+    plan = assemble(programme, timeline.snapshot(effective, through_seq=seq), effective, recorded_as_of)
     state = plan.actor(actor) if plan else None
     return Revision(
         view, effective, state.wave if state else None, state.planned if state else None,

@@ -9,7 +9,7 @@ service; none of them knows which read model answers.
 from __future__ import annotations
 
 from collections.abc import Coroutine
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Protocol, TypeVar
 
 from ledger.application import RecordedEntry
@@ -107,7 +107,13 @@ async def _plan(source: FactSource, programme: str, as_of: date, recorded_as_of:
 
 
 async def _require_plan(source: FactSource, programme: str, as_of: date, recorded_as_of: datetime) -> ProgrammePlan:
-    return known(await _plan(source, programme, as_of, recorded_as_of), programme, as_of)
+    plan = await _plan(source, programme, as_of, recorded_as_of)
+    if plan is not None:
+        return plan
+    # Say why: never recorded, not registered by `as_of`, or recorded only after `recorded_as_of`.
+    ever = await _plan(source, programme, END_OF_TIME, datetime.max.replace(tzinfo=UTC))
+    recorded_later = ever is not None and await _plan(source, programme, END_OF_TIME, recorded_as_of) is None
+    return known(None, programme, as_of, recorded_as_of if recorded_later else None)
 
 
 def answered(question: Coroutine[Any, Any, T]) -> T:
