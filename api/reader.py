@@ -13,7 +13,8 @@ from projections.audit import LogEntry, LogPage, LogQuery
 from projections.compare import Comparison
 from projections.history import Revision
 from projections.memory import InMemoryReadModel
-from projections.plan import ProgrammePlan
+from projections.plan import END_OF_TIME, ProgrammePlan
+from projections.trend import MilestoneTrend, milestone_trend
 
 
 class Reader(Protocol):
@@ -35,6 +36,10 @@ class Reader(Protocol):
     async def log_page(self, query: LogQuery) -> LogPage: ...
 
     async def entry(self, entry_id: str) -> LogEntry | None: ...
+
+    async def milestone_trend(
+        self, programme: str, actors: list[str], waves: list[str], recorded_as_of: datetime, report_date: str,
+    ) -> MilestoneTrend: ...
 
 
 class InMemoryReader:
@@ -64,3 +69,10 @@ class InMemoryReader:
 
     async def entry(self, entry_id: str) -> LogEntry | None:
         return self.model.audit.get(entry_id)
+
+    async def milestone_trend(
+        self, programme: str, actors: list[str], waves: list[str], recorded_as_of: datetime, report_date: str,
+    ) -> MilestoneTrend:
+        self.model.require_plan(programme, END_OF_TIME, recorded_as_of)
+        return milestone_trend(self.model.log, self.model.audit, programme, actors, waves, recorded_as_of,
+                               report_date)

@@ -20,6 +20,7 @@ from projections.fact_values import decode_value
 from projections.history import Revision, actor_history
 from projections.pg_schema import FAMILIES, SCHEMA, fact_table
 from projections.plan import END_OF_TIME, ProgrammePlan, assemble, known, require_actor
+from projections.trend import MilestoneTrend, milestone_trend
 
 
 def _facts_query() -> str:
@@ -106,6 +107,18 @@ class PostgresReader:
 
     async def actor_history(self, programme: str, actor: str, recorded_as_of: datetime) -> list[Revision]:
         require_actor(await self._require_plan(programme, END_OF_TIME, recorded_as_of), actor)
+        log, audit = await self._programme_log(programme)
+        return actor_history(log, audit, programme, actor, recorded_as_of)
+
+    async def milestone_trend(
+        self, programme: str, actors: list[str], waves: list[str], recorded_as_of: datetime, report_date: str,
+    ) -> MilestoneTrend:
+        await self._require_plan(programme, END_OF_TIME, recorded_as_of)
+        log, audit = await self._programme_log(programme)
+        return milestone_trend(log, audit, programme, actors, waves, recorded_as_of, report_date)
+
+    async def _programme_log(self, programme: str) -> tuple[list[RecordedEntry], AuditLog]:
+        """The programme's stored entries and their audit views (history questions replay them)."""
         async with self.pool.acquire() as connection:
             rows = await connection.fetch(
                 f"SELECT position, seq, recorded_at, entry FROM {SCHEMA}.entries WHERE programme = $1 "
@@ -115,7 +128,7 @@ class PostgresReader:
         audit = AuditLog()
         for recorded in log:
             audit.apply(recorded)
-        return actor_history(log, audit, programme, actor, recorded_as_of)
+        return log, audit
 
     async def log_page(self, query: LogQuery) -> LogPage:
         conditions = ["e.position > $1"]
