@@ -19,6 +19,8 @@ from typing import Any, TextIO
 from api import render
 from api.app import create_app
 from api.auth import ROLES, TokenStore
+from api.charts.gantt import gantt_svg
+from api.charts.mta import mta_svg
 from api.schema import build_schema
 from api.settings import ApiSettings
 from ledger.application import LedgerApplication, open_ledger
@@ -32,6 +34,8 @@ from projections.memory import InMemoryReadModel
 from projections.pg_projector import PostgresProjector
 from projections.pg_rebuild import rebuild
 from projections.pg_schema import migrate
+from projections.plan import END_OF_TIME
+from projections.trend import EFFECTIVE, REPORT_DATES, milestone_trend, split_subjects
 
 DEFAULT_DATASET = "helseplattformen"
 
@@ -83,6 +87,14 @@ class Session:
 
     def print(self, text: str) -> None:
         print(text, file=self.out)
+
+    def write_chart(self, target: str, svg: str, what: str) -> None:
+        """Write an SVG chart, saying where on stderr (stdout keeps the table or JSON)."""
+        try:
+            Path(target).write_text(svg, encoding="utf-8")
+        except OSError as error:
+            raise InvalidInput(f"cannot write the {what} to {target!r}: {error.strerror}", field="svg") from None
+        self.err.write(f"wrote the {what} to {target}\n")
 
     def close(self) -> None:
         if self._app is not None:
@@ -173,6 +185,8 @@ def cmd_compare(session: Session) -> int:
     model = session.read_model()
     against = session.as_of() if session.args.against is None else parse_date(session.args.against, "against")
     comparison = model.comparison(session.args.programme, session.args.baseline, against, session.recorded_as_of())
+    if session.args.svg:
+        session.write_chart(session.args.svg, gantt_svg(comparison), "plan-vs-actual timeline")
     if session.args.json:
         session.print(render.to_json({**render.jsonable(comparison), "summary": comparison.summary}))
         return 0
@@ -184,6 +198,28 @@ def cmd_compare(session: Session) -> int:
     session.print(render.table(headers, rows))
     session.print("")
     session.print("actors: " + ", ".join(f"{count} {status}" for status, count in sorted(comparison.summary.items())))
+    return 0
+
+
+def cmd_trend(session: Session) -> int:
+    model = session.read_model()
+    moment = session.recorded_as_of()
+    latest = model.require_plan(session.args.programme, END_OF_TIME, moment)
+    actors, waves = split_subjects(latest, session.args.subjects)
+    trend = milestone_trend(model.log, model.audit, latest.id, actors, waves, moment, session.args.report_date)
+    if session.args.svg:
+        session.write_chart(session.args.svg, mta_svg(trend), "milestone trend chart")
+    if session.args.json:
+        session.print(render.to_json(trend))
+        return 0
+    rows = [(s.subject, p.reported, p.planned, p.entry_id, p.type, p.source or "(operational)")
+            for s in trend.series for p in s.points]
+    session.print(render.table(["subject", f"reported ({trend.report_date})", "forecast", "entry", "type", "source"],
+                               rows, max_width=48))
+    session.print("")
+    for series in trend.series:
+        session.print(f"{series.kind} {series.subject}: " + (f"live {series.actual}" if series.actual
+                                                             else "not yet live"))
     return 0
 
 
@@ -368,6 +404,14 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("programme")
     sub.add_argument("--baseline", required=True, help="a baseline name or a date YYYY-MM-DD")
     sub.add_argument("--against", help="compare with the plan on this date (default today)")
+    as_of_options(sub)
+    sub.add_argument("--svg", metavar="FILE", help="also draw the plan-vs-actual timeline (Tracking Gantt) as SVG")
+    sub = command("trend", cmd_trend, "milestone trend: how the forecast go-live of actors and waves moved")
+    sub.add_argument("programme")
+    sub.add_argument("subjects", nargs="+", metavar="ACTOR|WAVE", help="actor or wave ids (actor:ID, wave:ID)")
+    sub.add_argument("--report-date", choices=REPORT_DATES, default=EFFECTIVE,
+                     help="place reports at the entry's effective date (default) or the day it was recorded")
+    sub.add_argument("--svg", metavar="FILE", help="also draw the milestone trend (MTA) chart as SVG")
     as_of_options(sub)
     sub = command("history", cmd_history, "every revision of an actor's planned go-live")
     sub.add_argument("programme")

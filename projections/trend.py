@@ -87,6 +87,23 @@ def milestone_trend(
     return MilestoneTrend(programme, recorded_as_of, report_date, tuple(series))
 
 
+def split_subjects(latest: ProgrammePlan, names: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Sort names into actor and wave ids; `actor:ID` or `wave:ID` settles an id that is both."""
+    actors: list[str] = []
+    waves: list[str] = []
+    for name in names:
+        kind, _, subject = name.partition(":") if name.startswith(("actor:", "wave:")) else ("", "", name)
+        is_actor = latest.actor(subject) is not None and kind != "wave"
+        is_wave = latest.wave(subject) is not None and kind != "actor"
+        if is_actor and is_wave:
+            raise InvalidInput(f"{subject!r} is both an actor and a wave; write actor:{subject} or wave:{subject}",
+                               field="subject")
+        if not (is_actor or is_wave):
+            raise UnknownReference(f"programme {latest.id!r} has no actor or wave {subject!r}", field="subject")
+        (actors if is_actor else waves).append(subject)
+    return actors, waves
+
+
 def _require_known(latest: ProgrammePlan, actors: Sequence[str], waves: Sequence[str]) -> None:
     for field, chosen, find in (("actorIds", actors, latest.actor), ("waveIds", waves, latest.wave)):
         missing = [subject for subject in chosen if find(subject) is None]
