@@ -71,7 +71,7 @@ class DateScale:
 def x_axis(parent: ET.Element, scale: DateScale, y: float, top: float, title: str) -> None:
     """Date ticks along the bottom at `y`, with faint grid lines up to `top` and an axis title."""
     axis = add(parent, "g", class_="x-axis")
-    ticks = scale.ticks()
+    ticks = scale.ticks(most=6)
     yearly = _is_yearly(ticks)
     add(axis, "line", x1=scale.low, x2=scale.high, y1=y, y2=y, stroke="#333")
     for day in ticks:
@@ -85,7 +85,7 @@ def x_axis(parent: ET.Element, scale: DateScale, y: float, top: float, title: st
 def y_axis(parent: ET.Element, scale: DateScale, x: float, right: float, title: str) -> None:
     """Date ticks up the left side at `x`, with faint grid lines across to `right` and an axis title."""
     axis = add(parent, "g", class_="y-axis")
-    ticks = scale.ticks()
+    ticks = scale.ticks(most=6)
     yearly = _is_yearly(ticks)
     add(axis, "line", x1=x, x2=x, y1=scale.low, y2=scale.high, stroke="#333")
     for day in ticks:
