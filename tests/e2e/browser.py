@@ -22,6 +22,7 @@ from selenium.webdriver.chrome.service import Service
 
 CHROMIUM = ("chromium", "chromedriver")
 DEBIAN_PACKAGES = ("chromium", "chromium-driver")
+PUBLISHED = ("page", "mta", "timeline")  # the pictures the README shows (docs/screenshots/NAME.png)
 
 
 def _found() -> tuple[str, str] | None:
@@ -94,19 +95,26 @@ def requested_urls(driver: webdriver.Chrome) -> list[str]:
     return urls
 
 
-def screenshot(driver: webdriver.Chrome, folder: Path, name: str) -> Path:
-    """A PNG of the whole page under `folder`, also copied to $LEDGER_SCREENSHOTS when that is set."""
+def screenshot(driver: webdriver.Chrome, folder: Path, name: str, full: bool = True) -> Path:
+    """A PNG of the whole page under `folder`; the README's pictures also go to $LEDGER_SCREENSHOTS if set."""
     target = folder / f"{name}.png"
+    if not full:
+        driver.save_screenshot(str(target))
+        _publish(target)
+        return target
+    size = driver.get_window_size()
     height = driver.execute_script("return document.documentElement.scrollHeight")
-    width = driver.get_window_size()["width"]
-    driver.set_window_size(width, min(int(height) + 40, 6000))
-    driver.save_screenshot(str(target))
+    driver.set_window_size(size["width"], min(int(height) + 40, 6000))
+    try:
+        driver.save_screenshot(str(target))
+    finally:
+        driver.set_window_size(size["width"], size["height"])
     _publish(target)
     return target
 
 
 def element_screenshot(element: object, folder: Path, name: str) -> Path:
-    """A PNG of one element (a chart) under `folder`, also copied to $LEDGER_SCREENSHOTS when set."""
+    """A PNG of one element (a chart) under `folder`; the README's also go to $LEDGER_SCREENSHOTS if set."""
     target = folder / f"{name}.png"
     element.screenshot(str(target))  # type: ignore[attr-defined]
     _publish(target)
@@ -115,6 +123,6 @@ def element_screenshot(element: object, folder: Path, name: str) -> Path:
 
 def _publish(picture: Path) -> None:
     published = os.environ.get("LEDGER_SCREENSHOTS")
-    if published:
+    if published and picture.stem in PUBLISHED:
         Path(published).mkdir(parents=True, exist_ok=True)
         shutil.copyfile(picture, Path(published) / picture.name)

@@ -18,7 +18,7 @@ from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
 
 from api.cli import main
-from tests.e2e.browser import element_screenshot, offline_chromium, requested_urls, screenshot
+from tests.e2e.browser import PUBLISHED, element_screenshot, offline_chromium, requested_urls, screenshot
 from tests.e2e.servers import RunningServer, ledger_process
 
 WAIT = 30
@@ -98,7 +98,8 @@ def test_the_page_loads_offline_and_changing_the_date_changes_the_plan(
     assert "asOf=2023-06-01" in browser.current_url
     olavs = _actor_row(browser, "st-olavs-hospital")
     assert (olavs[3], olavs[4]) == ("live", "2022-11-12")
-    screenshot(browser, tmp_path, "page")
+    screenshot(browser, tmp_path, "page", full=False)
+    screenshot(browser, tmp_path, "page-2023-06-01")
     _only_this_server(browser, public_server)
     assert list(tmp_path.glob("*.png"))
 
@@ -182,3 +183,15 @@ def test_without_public_reads_the_page_asks_for_a_reader_token(
         assert _actor_row(browser, "st-olavs-hospital")[3] == "live"
         assert browser.find_element(By.ID, "message").get_attribute("hidden") is not None
         browser.execute_script("sessionStorage.clear()")
+
+
+def test_the_readme_shows_the_pictures_this_file_makes_and_the_command_that_makes_them() -> None:
+    root = Path(__file__).parent.parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    command = next(line for line in readme.splitlines() if "LEDGER_SCREENSHOTS=" in line)
+    this_file = Path(__file__).relative_to(root)
+    assert command == f"LEDGER_SCREENSHOTS=docs/screenshots .venv/bin/python -m pytest {this_file}"
+    for name in PUBLISHED:
+        picture = root / "docs" / "screenshots" / f"{name}.png"
+        assert f"(docs/screenshots/{name}.png)" in readme
+        assert picture.read_bytes().startswith(b"\x89PNG\r\n\x1a\n"), picture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import shlex
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -111,3 +112,30 @@ def test_an_unwritable_chart_file_is_an_error_that_names_it(database: str, tmp_p
         assert "No such file or directory" in err
         assert out == ""
     assert _position(database) == before
+
+
+def _readme_chart_commands() -> list[list[str]]:
+    readme = (Path(__file__).parent.parent.parent / "README.md").read_text(encoding="utf-8")
+    lines = [line.removeprefix("$ ledger ") for line in readme.splitlines() if line.startswith("$ ledger ")]
+    return [shlex.split(line) for line in lines if "--svg" in line]
+
+
+def test_the_readme_chart_commands_draw_what_they_say(
+    database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    commands = _readme_chart_commands()
+    assert [c[0] for c in commands] == ["trend", "compare"]
+    for command in commands:
+        status, out, err = _run(database, *command)
+        assert status == 0, err
+        assert out.strip()
+    trend_command = commands[0]
+    subjects = trend_command[2:trend_command.index("--svg")]
+    trend = ET.parse(tmp_path / trend_command[trend_command.index("--svg") + 1]).getroot()
+    drawn = [g.get("data-subject") for g in trend.findall(".//svg:g[@class='series']", NS)]
+    assert sorted(drawn) == sorted(subjects)
+    timeline = ET.parse(tmp_path / commands[1][commands[1].index("--svg") + 1]).getroot()
+    olavs = timeline.find("svg:g[@data-subject='st-olavs-hospital']", NS)
+    assert olavs is not None
+    assert olavs.findtext("svg:text[@class='slip']", namespaces=NS).startswith("+196 d")
