@@ -127,23 +127,22 @@ function showChoices(everything) {
   baseline.add(new Option("the plan a year before", "year-before"));
   if (state.baselineFromUrl) baseline.value = state.baselineFromUrl;
   const subjects = $("#subjects");
-  {
-    const choose = (kind, id, label, checked) => {
-      const box = document.createElement("label");
-      const input = document.createElement("input");
-      input.type = "checkbox";
-      input.value = `${kind}:${id}`;
-      input.checked = checked;
-      input.addEventListener("change", () => refreshTrend().catch((e) => showError(e.message)));
-      box.append(input, " " + label);
-      subjects.append(box);
-    };
-    for (const w of everything.waves) choose("wave", w.id, w.code, true);
-    for (const a of everything.actors.filter((a) => a.status !== "registered")) choose("actor", a.id, a.name, false);
-    const actor = $("#actor-choice");
-    for (const a of everything.actors) actor.add(new Option(a.name, a.id));
-    actor.addEventListener("change", () => refreshActor().catch((e) => showError(e.message)));
-  }
+  const choose = (kind, id, label, checked) => {
+    const box = document.createElement("label");
+    const input = document.createElement("input");
+    input.type = "checkbox";
+    input.value = `${kind}:${id}`;
+    input.checked = checked;
+    input.addEventListener("change", () => refreshTrend().catch((e) => showError(e.message)));
+    box.append(input, " " + label);
+    subjects.append(box);
+  };
+  // Waves are drawn at first (a handful of lines); any actor in the rollout can be ticked.
+  for (const w of everything.waves) choose("wave", w.id, w.code, true);
+  for (const a of everything.actors.filter((a) => a.status !== "registered")) choose("actor", a.id, a.name, false);
+  const actor = $("#actor-choice");
+  for (const a of everything.actors) actor.add(new Option(a.name, a.id));
+  actor.addEventListener("change", () => refreshActor().catch((e) => showError(e.message)));
 }
 
 function baselineValue(values) {
