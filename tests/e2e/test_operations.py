@@ -261,6 +261,27 @@ def test_milestone_trend_answers_what_the_projections_say(api: Served) -> None:
     assert answer["series"][1]["actual"] == "2022-11-12"
 
 
+@covers("MilestoneTrend", "CorrectEntry")
+def test_milestone_trend_as_recorded_before_and_after_a_correction(api: Served) -> None:
+    scenario = postpone_then_correct(api)
+    model = reference_model(api.url)
+
+    def last_report(moment: datetime) -> Json:
+        answer = api.reader.operation_data("MilestoneTrend", {
+            "programmeId": "demo", "actorIds": ["south-trust"], "recordedAsOf": moment.isoformat()})
+        trend = milestone_trend(model.log, model.audit, "demo", ["south-trust"], [], moment)
+        assert answer["milestoneTrend"] == _trend_json(trend)
+        point: Json = answer["milestoneTrend"]["series"][0]["points"][-1]
+        return point
+
+    before, between, after = (last_report(m) for m in (scenario.before, scenario.between, scenario.after))
+    assert before["planned"]["label"] == "2024-Q1"  # the sample's own corrected postponement
+    assert (between["planned"]["label"], between["entryId"]) == ("2024-Q3", scenario.original_id)
+    # After the correction the report stays on the original's date, with the corrected window.
+    assert (after["planned"]["label"], after["entryId"], after["reported"]) == (
+        "2024-Q4", scenario.correction_id, "2024-02-01")
+
+
 @covers("MilestoneTrend")
 @pytest.mark.parametrize(("variables", "code", "words"), [
     ({"programmeId": "demo", "actorIds": ["nobody"]}, "NOT_FOUND", "no actor 'nobody'"),
