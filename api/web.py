@@ -30,6 +30,10 @@ STATIC = Path(__file__).parent / "static"
 GRAPHIQL_PAGE = STATIC / "graphiql.html"
 SVG = "image/svg+xml"
 STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404}
+# The page may load and fetch from this server only; the browser refuses anything else. Inline
+# styles are allowed because the charts' SVG carries its colours in attributes.
+PAGE_POLICY = ("default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+               "connect-src 'self'; frame-ancestors 'none'")
 
 ServicesLookup = Callable[[], Services | None]
 
@@ -38,7 +42,8 @@ def web_routes(services: ServicesLookup) -> list[BaseRoute]:
     """The page at / and /programmes/{id}, its static files, and the two chart endpoints."""
 
     async def page(_: Request) -> Response:
-        return FileResponse(STATIC / "page" / "index.html", media_type="text/html")
+        return FileResponse(STATIC / "page" / "index.html", media_type="text/html",
+                            headers={"content-security-policy": PAGE_POLICY})
 
     async def trend(request: Request) -> Response:
         return await _answer(services, request, _trend_svg)

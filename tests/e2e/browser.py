@@ -95,6 +95,11 @@ def requested_urls(driver: webdriver.Chrome) -> list[str]:
     return urls
 
 
+def console_errors(driver: webdriver.Chrome) -> list[str]:
+    """Errors the page logged since the last call (failed loads, refused by the security policy, exceptions)."""
+    return [record["message"] for record in driver.get_log("browser") if record["level"] == "SEVERE"]
+
+
 def screenshot(driver: webdriver.Chrome, folder: Path, name: str, full: bool = True) -> Path:
     """A PNG of the whole page under `folder`; the README's pictures also go to $LEDGER_SCREENSHOTS if set."""
     target = folder / f"{name}.png"

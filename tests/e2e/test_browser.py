@@ -18,7 +18,14 @@ from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
 
 from api.cli import main
-from tests.e2e.browser import PUBLISHED, element_screenshot, offline_chromium, requested_urls, screenshot
+from tests.e2e.browser import (
+    PUBLISHED,
+    console_errors,
+    element_screenshot,
+    offline_chromium,
+    requested_urls,
+    screenshot,
+)
 from tests.e2e.servers import RunningServer, ledger_process
 
 WAIT = 30
@@ -55,6 +62,7 @@ def _only_this_server(driver: webdriver.Chrome, server: RunningServer) -> None:
     assert urls, "the performance log recorded no request"
     foreign = [u for u in urls if not u.startswith((server.base_url, "data:", "about:", "blob:"))]
     assert foreign == [], "the page asked another host for something"
+    assert console_errors(driver) == []
 
 
 def _open(driver: webdriver.Chrome, server: RunningServer, as_of: str) -> None:
@@ -87,7 +95,8 @@ def _set_date(driver: webdriver.Chrome, as_of: str) -> None:
 def test_the_page_loads_offline_and_changing_the_date_changes_the_plan(
     browser: webdriver.Chrome, public_server: RunningServer, tmp_path: Path,
 ) -> None:
-    requested_urls(browser)  # start the log afresh
+    requested_urls(browser)  # start the logs afresh
+    console_errors(browser)
     _open(browser, public_server, "2022-03-01")
     assert browser.find_element(By.ID, "plan-date").text == "2022-03-01"
     assert _actor_row(browser, "st-olavs-hospital") == ["St. Olavs hospital HF", "PD1", "30. april 2022",
@@ -154,6 +163,7 @@ def test_graphiql_renders_offline_and_runs_a_query(
     browser: webdriver.Chrome, public_server: RunningServer, tmp_path: Path,
 ) -> None:
     requested_urls(browser)
+    console_errors(browser)
     browser.get(f"{public_server.base_url}/graphql")
     _wait(browser, "document.querySelector('.graphiql-execute-button')")
     browser.find_element(By.CSS_SELECTOR, ".graphiql-execute-button").click()
