@@ -307,7 +307,8 @@ def cmd_serve(session: Session) -> int:
     settings = ApiSettings.from_environment(session.args.database)
     if session.args.no_graphiql:
         settings = replace(settings, graphiql=False)
-    session.err.write(f"serving {settings.store.describe()} on http://{session.args.host}:{session.args.port}/graphql\n")
+    base = f"http://{session.args.host}:{session.args.port}"
+    session.err.write(f"serving {settings.store.describe()} on {base}/graphql (the web page is at {base}/)\n")
     uvicorn.run(create_app(settings), host=session.args.host, port=session.args.port, log_level="info")
     return 0
 
