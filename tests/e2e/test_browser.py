@@ -113,6 +113,19 @@ def test_the_page_loads_offline_and_changing_the_date_changes_the_plan(
     assert list(tmp_path.glob("*.png"))
 
 
+def test_the_front_page_lists_the_programmes_and_links_to_each(
+    browser: webdriver.Chrome, public_server: RunningServer,
+) -> None:
+    browser.get(f"{public_server.base_url}/")
+    _wait(browser, "document.body.dataset.loaded === 'programmes'")
+    link = browser.find_element(By.CSS_SELECTOR, "#programme-list a")
+    assert link.text == "Helseplattformen"
+    link.click()
+    _wait(browser, "document.body.dataset.loaded && document.body.dataset.loaded !== 'programmes'")
+    assert browser.current_url.startswith(f"{public_server.base_url}/programmes/helseplattformen?asOf=")
+    assert browser.find_element(By.ID, "programme-name").text == "· Helseplattformen"
+
+
 def test_the_mta_chart_has_one_line_per_chosen_actor(
     browser: webdriver.Chrome, public_server: RunningServer, tmp_path: Path,
 ) -> None:

@@ -259,6 +259,12 @@ def test_milestone_trend_answers_what_the_projections_say(api: Served) -> None:
     # South Trust: W2's autumn 2022, then the postponement as corrected (2024-Q1, not 2023-Q4).
     assert [p["planned"]["label"] for p in south["points"]][-1] == "2024-Q1"
     assert answer["series"][1]["actual"] == "2022-11-12"
+    recorded = api.reader.operation_data("MilestoneTrend", {**variables, "reportDate": "RECORDED"})["milestoneTrend"]
+    as_recorded = milestone_trend(expected.log, expected.audit, "demo", ["south-trust", "north-trust"], ["w2"],
+                                  timestamp(FAR_FUTURE), "recorded")
+    assert recorded == _trend_json(as_recorded)
+    assert {p["reported"] for s in recorded["series"] for p in s["points"]} == {
+        e.recorded_at.date().isoformat() for e in expected.log}
 
 
 @covers("MilestoneTrend", "CorrectEntry")
