@@ -51,7 +51,7 @@ def last_report(trend: MilestoneTrend) -> date | None:
 
 def _days(trend: MilestoneTrend, until: date | None) -> list[date]:
     """Every date the chart must show, on either axis (they share one range so the diagonal is 45°)."""
-    days = [until] if until else []
+    days = [until] if until else [trend.recorded_as_of.date()]  # no report at all: still a (blank) chart
     for series in trend.series:
         days += [p.reported for p in series.points]
         days += [d for p in series.points for d in (p.planned.earliest, p.planned.latest) if d is not None]
@@ -129,4 +129,6 @@ def _legend_row(root: ET.Element, series: TrendSeries, colour: str, top: float) 
     row = add(root, "g", class_="legend", data_subject=series.subject)
     add(row, "rect", x=LEFT, y=top, width="14", height="10", fill=colour)
     live = f", live {series.actual.isoformat()}" if series.actual else ", not yet live"
+    if not series.points:
+        live += "; no planned go-live recorded"
     add(row, "text", f"{series.name} ({series.kind} {series.subject}){live}", x=LEFT + 20, y=top + 9)

@@ -85,6 +85,17 @@ def test_the_mta_chart_draws_bands_for_windows_the_go_live_and_a_hover_per_repor
     assert wave.find("svg:circle[@class='actual']", NS) is None
 
 
+def test_a_subject_without_any_forecast_gets_a_blank_chart_that_says_so() -> None:
+    never = TrendSeries("actor", "rhf", "The RHF", (), None)
+    root = _svg(mta_svg(MilestoneTrend("demo", datetime(2024, 5, 1, tzinfo=UTC), "effective", (never,))))
+    group = root.find(".//svg:g[@class='series']", NS)
+    assert group is not None
+    assert group.find("svg:path", NS) is None
+    legend = root.findtext(".//svg:g[@class='legend']/svg:text", namespaces=NS)
+    assert legend == "The RHF (actor rhf), not yet live; no planned go-live recorded"
+    assert root.find(".//svg:line[@class='diagonal']", NS) is not None
+
+
 def _row(subject: str, wave: str | None, baseline: PlannedWindow | None, current: PlannedWindow | None,
          actual: str | None, slips: tuple[int | None, int | None], status: str) -> ComparisonRow:
     return ComparisonRow(subject, subject.title(), wave, baseline, current,
