@@ -18,6 +18,8 @@ from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
 
 from api.cli import main
+from ledger.application import open_ledger
+from ledger.settings import StoreLocation
 from tests.e2e.browser import (
     PUBLISHED,
     console_errors,
@@ -218,3 +220,28 @@ def test_the_readme_shows_the_pictures_this_file_makes_and_the_command_that_make
         picture = root / "docs" / "screenshots" / f"{name}.png"
         assert f"(docs/screenshots/{name}.png)" in readme
         assert picture.read_bytes().startswith(b"\x89PNG\r\n\x1a\n"), picture
+
+
+def test_a_bad_recorded_as_of_is_named_on_the_page_and_the_plan_is_left_as_it_was(
+    browser: webdriver.Chrome, public_server: RunningServer, database: str,
+) -> None:
+    position = _position(database)
+    _open(browser, public_server, "2023-06-01")
+    before = _table(browser, "actors")
+    browser.find_element(By.ID, "recorded-as-of").send_keys("yesterday")
+    browser.find_element(By.CSS_SELECTOR, "#controls button").click()
+    _wait(browser, "!document.getElementById('message').hidden")
+    message = browser.find_element(By.ID, "message").text
+    assert "'yesterday'" in message
+    assert "DateTime" in message
+    assert _table(browser, "actors") == before
+    assert console_errors(browser) == []
+    assert _position(database) == position
+
+
+def _position(database: str) -> int:
+    app = open_ledger(StoreLocation(database))
+    try:
+        return app.last_position()
+    finally:
+        app.close()
