@@ -6,11 +6,15 @@ is the only way those files change: it runs `npm pack` for the pinned versions, 
 UMD bundles and each package's licence, and writes MANIFEST.json with every file's SHA-256,
 which a test checks against the files. A clean clone needs neither npm nor a network.
 
-    python3 scripts/vendor_graphiql.py
+    python3 scripts/vendor_graphiql.py [--target DIR]
+
+`--target` writes somewhere else (the tests use it to check that the committed files are
+exactly what the registry serves for the pinned versions).
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import subprocess
@@ -45,17 +49,20 @@ def _take(tarball: Path, member: str, target: Path) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
-def main() -> int:
-    TARGET.mkdir(parents=True, exist_ok=True)
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="vendor GraphiQL's browser bundle from the npm registry")
+    parser.add_argument("--target", type=Path, default=TARGET, help=f"where to write (default {TARGET})")
+    target: Path = parser.parse_args(argv).target
+    target.mkdir(parents=True, exist_ok=True)
     manifest: dict[str, dict[str, object]] = {}
     with tempfile.TemporaryDirectory() as scratch:
         for name, version, members in PACKAGES:
             tarball = _pack(name, version, Path(scratch))
-            files = {Path(member).name: _take(tarball, member, TARGET / Path(member).name) for member in members}
-            files[f"LICENSE.{name}"] = _take(tarball, "LICENSE", TARGET / f"LICENSE.{name}")
+            files = {Path(member).name: _take(tarball, member, target / Path(member).name) for member in members}
+            files[f"LICENSE.{name}"] = _take(tarball, "LICENSE", target / f"LICENSE.{name}")
             manifest[name] = {"version": version, "files": files}
-    (TARGET / "MANIFEST.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    print(f"vendored {', '.join(f'{n}@{v}' for n, v, _ in PACKAGES)} into {TARGET}")
+    (target / "MANIFEST.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    print(f"vendored {', '.join(f'{n}@{v}' for n, v, _ in PACKAGES)} into {target}")
     return 0
 
 

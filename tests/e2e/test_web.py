@@ -5,7 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +18,7 @@ from ledger.application import LedgerApplication
 from tests.e2e.conftest import Served, serve
 
 NS = {"svg": "http://www.w3.org/2000/svg"}
+ROOT = Path(__file__).parent.parent.parent
 TREND = "/programmes/demo/trend.svg"
 TIMELINE = "/programmes/demo/timeline.svg"
 
@@ -127,3 +132,17 @@ def test_the_page_itself_needs_no_token(api: Served) -> None:
     assert api.http.get("/programmes/demo").status_code == 200
     assert "Reader token" in api.http.get("/").text
 
+
+
+def test_the_vendoring_script_fetches_exactly_the_committed_files(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "`python3 scripts/vendor_graphiql.py`" in readme
+    if shutil.which("npm") is None:
+        pytest.skip("npm is not installed (Debian package npm); the vendoring script needs it to fetch packages")
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "vendor_graphiql.py"), "--target", str(tmp_path)],
+                            capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    committed = STATIC / "graphiql"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in committed.iterdir())
+    for fetched in tmp_path.iterdir():
+        assert fetched.read_bytes() == (committed / fetched.name).read_bytes(), fetched.name
