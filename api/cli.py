@@ -435,7 +435,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("programme")
     sub.add_argument("subjects", nargs="+", metavar="ACTOR|WAVE", help="actor or wave ids (actor:ID, wave:ID)")
     sub.add_argument("--report-date", choices=REPORT_DATES, default=EFFECTIVE,
-                     help="place reports at the entry's effective date (default) or the day it was recorded")
+                     help="place reports at the entry's effective date (default), or on the day it was "
+                          "recorded with the forecast as known then")
     sub.add_argument("--svg", metavar="FILE", help="also draw the milestone trend (MTA) chart as SVG")
     as_of_options(sub)
     sub = command("history", cmd_history, "every revision of an actor's planned go-live")

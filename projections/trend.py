@@ -1,11 +1,14 @@
 """Milestone trend: how the forecast go-live of chosen actors and waves moved, report by report.
 
 This is the milestone trend analysis (MTA) of project control: for each subject, one point per
-entry that changed its planned go-live, placed at the entry's report date (its effective date,
-or the day it was recorded when asked "as recorded"), ending at the actual go-live. A forecast
-is the subject's planned window right after the entry took effect, as the ledger believes it at
-`recorded_as_of`; entries retracted or corrected by then stay out, and a correction counts at
-the date of the entry it corrects.
+entry that changed its planned go-live, ending at the actual go-live. A forecast is the subject's
+planned window right after the entry took effect. Two readings:
+
+- by effective date (the default): each report at the entry's effective date, as the ledger
+  believes it at `recorded_as_of`: entries retracted or corrected by then stay out, and a
+  correction stands at the date of the entry it corrects;
+- "as recorded": each report on the day the ledger recorded it, with the forecast as the ledger
+  knew it then, so a statement later corrected keeps its point and the correction adds one.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from ledger.application import RecordedEntry
-from ledger.belief import target_seq
+from ledger.belief import fact_changes, target_seq
 from ledger.changes import EntryCorrected, EntryRetracted
 from ledger.errors import InvalidInput, UnknownReference
 from ledger.timeline import Timeline
@@ -24,7 +27,7 @@ from projections.audit import AuditLog
 from projections.compare import wave_actual
 from projections.fold import believed_timeline
 from projections.history import is_relevant
-from projections.plan import END_OF_TIME, LIVE, ProgrammePlan, assemble, known
+from projections.plan import END_OF_TIME, LIVE, Facts, ProgrammePlan, assemble, known
 
 EFFECTIVE, RECORDED = "effective", "recorded"
 REPORT_DATES = (EFFECTIVE, RECORDED)
@@ -64,13 +67,24 @@ class MilestoneTrend:
 
 
 Window = Callable[[ProgrammePlan], PlannedWindow | None]
+Relevant = Callable[[RecordedEntry, Timeline], bool]
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """An entry that may have moved a forecast: when it is reported, and the facts right after it."""
+
+    recorded: RecordedEntry
+    reported: date
+    effective: date
+    facts: Facts
 
 
 def milestone_trend(
     log: Sequence[RecordedEntry], audit: AuditLog, programme: str, actors: Sequence[str], waves: Sequence[str],
     recorded_as_of: datetime, report_date: str = EFFECTIVE,
 ) -> MilestoneTrend:
-    """The milestone trend of the chosen actors and waves (at least one), in the order given."""
+    """The milestone trend of the chosen actors and waves (at least one): actors first, then waves."""
     if report_date not in REPORT_DATES:
         raise InvalidInput(f"report date must be {' or '.join(REPORT_DATES)}, not {report_date!r}",
                            field="reportDate")
@@ -81,9 +95,14 @@ def milestone_trend(
     latest = known(assemble(programme, timeline.snapshot(END_OF_TIME), END_OF_TIME, recorded_as_of),
                    programme, END_OF_TIME)
     _require_known(latest, actors, waves)
-    believed = _believed_entries(visible, audit, timeline, recorded_as_of)
-    series = [_actor_series(latest, actor, believed, timeline, report_date) for actor in actors]
-    series += [_wave_series(latest, wave, believed, timeline, report_date) for wave in waves]
+
+    def candidates(relevant: Relevant) -> list[_Candidate]:
+        if report_date == EFFECTIVE:
+            return _as_believed_now(visible, audit, timeline, recorded_as_of, relevant)
+        return _as_recorded_then(visible, relevant)
+
+    series = [_actor_series(latest, actor, candidates) for actor in actors]
+    series += [_wave_series(latest, wave, candidates) for wave in waves]
     return MilestoneTrend(programme, recorded_as_of, report_date, tuple(series))
 
 
@@ -113,30 +132,48 @@ def _require_known(latest: ProgrammePlan, actors: Sequence[str], waves: Sequence
                 f"programme {latest.id!r} has no {kind} {', '.join(map(repr, missing))}", field=field)
 
 
-@dataclass(frozen=True)
-class _Believed:
-    """An entry still believed, with the date its statement is in force from."""
+def _as_believed_now(
+    visible: Sequence[RecordedEntry], audit: AuditLog, timeline: Timeline, moment: datetime, relevant: Relevant,
+) -> list[_Candidate]:
+    """Report date = effective date: the entries still believed at `moment`, in effective order.
 
-    recorded: RecordedEntry
-    effective: date
-
-
-def _believed_entries(
-    visible: Sequence[RecordedEntry], audit: AuditLog, timeline: Timeline, moment: datetime
-) -> list[_Believed]:
-    """Entries whose statement stands at `moment`: neither retracted nor corrected by then."""
+    Retracted and corrected entries stay out (their correction stands in, at the date of the
+    entry it corrects), and every forecast is read from what is believed at `moment`.
+    """
     found = []
     for recorded in visible:
         change = recorded.entry.change
-        if isinstance(change, EntryRetracted):
+        if isinstance(change, EntryRetracted) or _overruled(audit, recorded.entry_id, moment):
             continue
-        if _overruled(audit, recorded.entry_id, moment):
+        if not relevant(recorded, timeline):
             continue
         effective = recorded.entry.effective
         if isinstance(change, EntryCorrected):
             effective = timeline.effective_of(target_seq(change)) or effective
-        found.append(_Believed(recorded, effective))
-    return sorted(found, key=lambda b: (b.effective, b.recorded.position))
+        found.append(_Candidate(recorded, effective, effective, timeline.snapshot(effective)))
+    return sorted(found, key=lambda c: (c.effective, c.recorded.position))
+
+
+def _as_recorded_then(visible: Sequence[RecordedEntry], relevant: Relevant) -> list[_Candidate]:
+    """Report date = recording day: every entry in recording order, read as the ledger knew it then.
+
+    A statement later corrected keeps its point on the day it was recorded, with what it said;
+    the correction adds a point on its own recording day, and a retraction one where the
+    forecast falls back.
+    """
+    timeline = Timeline()
+    by_seq: dict[int, RecordedEntry] = {}
+    found = []
+    for recorded in visible:  # position order is recording order
+        changes = fact_changes(recorded.entry, recorded.seq, timeline.effective_of)
+        timeline.apply(changes)
+        by_seq[recorded.seq] = recorded
+        change = recorded.entry.change
+        target = by_seq.get(target_seq(change)) if isinstance(change, EntryCorrected | EntryRetracted) else None
+        if relevant(target or recorded, timeline):
+            found.append(_Candidate(recorded, recorded.recorded_at.date(), changes.effective,
+                                    timeline.snapshot(changes.effective)))
+    return found
 
 
 def _overruled(audit: AuditLog, entry_id: str, moment: datetime) -> bool:
@@ -148,33 +185,31 @@ def _overruled(audit: AuditLog, entry_id: str, moment: datetime) -> bool:
 
 
 def _actor_series(
-    latest: ProgrammePlan, actor: str, believed: Sequence[_Believed], timeline: Timeline, report_date: str,
+    latest: ProgrammePlan, actor: str, candidates: Callable[[Relevant], list[_Candidate]],
 ) -> TrendSeries:
     view = latest.actor(actor)
     assert view is not None  # checked by _require_known
-    relevant = [b for b in believed if is_relevant(b.recorded, actor, timeline)]
 
     def window(plan: ProgrammePlan) -> PlannedWindow | None:
         state = plan.actor(actor)
         return state.planned if state and state.status != LIVE else None
 
-    points = _points(latest.id, relevant, timeline, window, report_date)
-    return TrendSeries("actor", actor, view.name, points, view.go_live)
+    found = candidates(lambda recorded, timeline: is_relevant(recorded, actor, timeline))
+    return TrendSeries("actor", actor, view.name, _points(latest.id, found, window), view.go_live)
 
 
 def _wave_series(
-    latest: ProgrammePlan, wave: str, believed: Sequence[_Believed], timeline: Timeline, report_date: str,
+    latest: ProgrammePlan, wave: str, candidates: Callable[[Relevant], list[_Candidate]],
 ) -> TrendSeries:
     view = latest.wave(wave)
     assert view is not None  # checked by _require_known
-    relevant = [b for b in believed if _touches_wave(b.recorded, wave)]
 
     def window(plan: ProgrammePlan) -> PlannedWindow | None:
         state = plan.wave(wave)
         return state.planned if state else None
 
-    points = _points(latest.id, relevant, timeline, window, report_date)
-    return TrendSeries("wave", wave, view.code, points, wave_actual(view, latest))
+    found = candidates(lambda recorded, _timeline: _touches_wave(recorded, wave))
+    return TrendSeries("wave", wave, view.code, _points(latest.id, found, window), wave_actual(view, latest))
 
 
 def _touches_wave(recorded: RecordedEntry, wave: str) -> bool:
@@ -184,22 +219,18 @@ def _touches_wave(recorded: RecordedEntry, wave: str) -> bool:
     return any(key == ("wave", wave, "window") for key, _value in change.facts(recorded.seq))
 
 
-def _points(
-    programme: str, relevant: Sequence[_Believed], timeline: Timeline, window: Window, report_date: str,
-) -> tuple[TrendPoint, ...]:
-    """One point per relevant entry that changed the window; none once the subject is live."""
+def _points(programme: str, candidates: Sequence[_Candidate], window: Window) -> tuple[TrendPoint, ...]:
+    """One point per candidate that changed the window; none once the subject is live."""
     points: list[TrendPoint] = []
-    for believed in relevant:
-        plan = assemble(programme, timeline.snapshot(believed.effective), believed.effective,
-                        believed.recorded.recorded_at)
+    for candidate in candidates:
+        plan = assemble(programme, candidate.facts, candidate.effective, candidate.recorded.recorded_at)
         planned = window(plan) if plan else None
         if planned is None or (points and points[-1].planned == planned):
             continue
-        entry = believed.recorded.entry
-        reported = believed.effective if report_date == EFFECTIVE else believed.recorded.recorded_at.date()
+        entry = candidate.recorded.entry
         points.append(TrendPoint(
-            reported=reported, planned=planned, entry_id=believed.recorded.entry_id, type=entry.change.TYPE,
-            source=entry.provenance.source.title if entry.provenance.source else None,
+            reported=candidate.reported, planned=planned, entry_id=candidate.recorded.entry_id,
+            type=entry.change.TYPE, source=entry.provenance.source.title if entry.provenance.source else None,
             recorded_by=entry.provenance.recorded_by,
         ))
-    return tuple(sorted(points, key=lambda p: p.reported))
+    return tuple(sorted(points, key=lambda p: p.reported))  # stable: same-day reports keep their order

@@ -288,6 +288,25 @@ def test_milestone_trend_as_recorded_before_and_after_a_correction(api: Served) 
         "2024-Q4", scenario.correction_id, "2024-02-01")
 
 
+@covers("MilestoneTrend", "CorrectEntry")
+def test_milestone_trend_by_recording_day_keeps_the_corrected_statement_and_adds_the_correction(
+    api: Served,
+) -> None:
+    scenario = postpone_then_correct(api)
+    answer = api.reader.operation_data("MilestoneTrend", {
+        "programmeId": "demo", "actorIds": ["south-trust"], "reportDate": "RECORDED",
+        "recordedAsOf": scenario.after.isoformat()})["milestoneTrend"]
+    points = answer["series"][0]["points"]
+    assert [(p["entryId"], p["planned"]["label"]) for p in points][-2:] == [
+        (scenario.original_id, "2024-Q3"), (scenario.correction_id, "2024-Q4")]
+    assert points[-1]["reported"] == scenario.correction_recorded_at.date().isoformat()
+    by_effective = api.reader.operation_data("MilestoneTrend", {
+        "programmeId": "demo", "actorIds": ["south-trust"], "recordedAsOf": scenario.after.isoformat()})
+    ids = [p["entryId"] for p in by_effective["milestoneTrend"]["series"][0]["points"]]
+    assert scenario.original_id not in ids  # believed now: the correction stands in for it
+    assert ids[-1] == scenario.correction_id
+
+
 @covers("MilestoneTrend")
 @pytest.mark.parametrize(("variables", "code", "words"), [
     ({"programmeId": "demo", "actorIds": ["nobody"]}, "NOT_FOUND", "no actor 'nobody'"),
