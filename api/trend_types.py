@@ -11,7 +11,9 @@ from api.types import PlannedWindow
 from projections import trend as trend_views
 
 
-@strawberry.enum(description="Which date places a report on the trend's x axis.")
+@strawberry.enum(description="Which date places a report on the trend's x axis: EFFECTIVE, the entry's effective "
+                             "date, as believed at recordedAsOf; RECORDED, the day it was recorded, as known then "
+                             "(a corrected statement keeps its point and the correction adds one).")
 class TrendReportDate(Enum):
     EFFECTIVE = trend_views.EFFECTIVE
     RECORDED = trend_views.RECORDED
