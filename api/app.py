@@ -1,4 +1,4 @@
-"""The server: Starlette with the GraphQL endpoint (HTTP and WebSocket) and /healthz.
+"""The server: Starlette with the GraphQL endpoint (HTTP and WebSocket), /healthz and the web page.
 
 `create_app` is the composition root. Its lifespan opens the store, builds the read model and
 starts the follower; nothing connects to a database before the server starts.
@@ -30,6 +30,7 @@ from api.reader import Reader
 from api.response_cache import ResponseCache
 from api.schema import build_schema
 from api.settings import ApiSettings
+from api.web import graphiql_page, web_routes
 from ledger.application import LedgerApplication, open_ledger
 from projections.memory import InMemoryReadModel
 from projections.pg_projector import PostgresProjector
@@ -46,6 +47,10 @@ class LedgerGraphQL(GraphQL[LedgerContext, None]):
     def __init__(self, services_holder: dict[str, Services], settings: ApiSettings) -> None:
         super().__init__(build_schema(settings), graphql_ide="graphiql" if settings.graphiql else None)
         self._holder = services_holder
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # strawberry's page loads GraphiQL from a CDN; ours loads the copy shipped in api/static.
+        return await graphiql_page()
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> LedgerContext:
         return LedgerContext(
@@ -192,6 +197,7 @@ def create_app(settings: ApiSettings) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
+            *web_routes(lambda: holder.get("services")),
         ],
         lifespan=lifespan,
     )

@@ -16,9 +16,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from api import render
+from api import csv_tables, render
 from api.app import create_app
 from api.auth import ROLES, TokenStore
+from api.charts.gantt import gantt_svg
+from api.charts.mta import mta_svg
 from api.schema import build_schema
 from api.settings import ApiSettings
 from ledger.application import LedgerApplication, open_ledger
@@ -32,6 +34,8 @@ from projections.memory import InMemoryReadModel
 from projections.pg_projector import PostgresProjector
 from projections.pg_rebuild import rebuild
 from projections.pg_schema import migrate
+from projections.plan import END_OF_TIME
+from projections.trend import EFFECTIVE, REPORT_DATES, split_subjects
 
 DEFAULT_DATASET = "helseplattformen"
 
@@ -83,6 +87,23 @@ class Session:
 
     def print(self, text: str) -> None:
         print(text, file=self.out)
+
+    def output_format(self) -> str:
+        """table, json or csv (`--json` is short for `--format json`)."""
+        chosen = str(getattr(self.args, "format", None) or "table")
+        if getattr(self.args, "json", False):
+            if chosen not in ("table", "json"):
+                raise InvalidInput(f"--json and --format {chosen} ask for two formats; give one", field="format")
+            return "json"
+        return chosen
+
+    def write_chart(self, target: str, svg: str, what: str) -> None:
+        """Write an SVG chart, saying where on stderr (stdout keeps the table or JSON)."""
+        try:
+            Path(target).write_text(svg, encoding="utf-8")
+        except OSError as error:
+            raise InvalidInput(f"cannot write the {what} to {target!r}: {error.strerror}", field="svg") from None
+        self.err.write(f"wrote the {what} to {target}\n")
 
     def close(self) -> None:
         if self._app is not None:
@@ -142,7 +163,10 @@ def cmd_plan(session: Session) -> int:
     model = session.read_model()
     programme = _choose_programme(session, model)
     plan = model.require_plan(programme, session.as_of(), session.recorded_as_of())
-    if session.args.json:
+    if session.output_format() == "csv":
+        session.out.write(csv_tables.plan_csv(plan))
+        return 0
+    if session.output_format() == "json":
         session.print(render.to_json(plan))
         return 0
     session.print(f"{plan.name} ({plan.id}), owner {plan.owner}: plan as of {plan.as_of}, "
@@ -173,7 +197,12 @@ def cmd_compare(session: Session) -> int:
     model = session.read_model()
     against = session.as_of() if session.args.against is None else parse_date(session.args.against, "against")
     comparison = model.comparison(session.args.programme, session.args.baseline, against, session.recorded_as_of())
-    if session.args.json:
+    if session.args.svg:
+        session.write_chart(session.args.svg, gantt_svg(comparison), "plan-vs-actual timeline")
+    if session.output_format() == "csv":
+        session.out.write(csv_tables.comparison_csv(comparison))
+        return 0
+    if session.output_format() == "json":
         session.print(render.to_json({**render.jsonable(comparison), "summary": comparison.summary}))
         return 0
     session.print(f"baseline {comparison.baseline!r} (plan as of {comparison.baseline_as_of}) "
@@ -187,10 +216,38 @@ def cmd_compare(session: Session) -> int:
     return 0
 
 
+def cmd_trend(session: Session) -> int:
+    model = session.read_model()
+    moment = session.recorded_as_of()
+    latest = model.require_plan(session.args.programme, END_OF_TIME, moment)
+    actors, waves = split_subjects(latest, session.args.subjects)
+    trend = model.milestone_trend(latest.id, actors, waves, moment, session.args.report_date)
+    if session.args.svg:
+        session.write_chart(session.args.svg, mta_svg(trend), "milestone trend chart")
+    if session.output_format() == "csv":
+        session.out.write(csv_tables.trend_csv(trend))
+        return 0
+    if session.output_format() == "json":
+        session.print(render.to_json(trend))
+        return 0
+    rows = [(s.subject, p.reported, p.planned, p.entry_id, p.type, p.source or "(operational)")
+            for s in trend.series for p in s.points]
+    session.print(render.table(["subject", f"reported ({trend.report_date})", "forecast", "entry", "type", "source"],
+                               rows, max_width=48))
+    session.print("")
+    for series in trend.series:
+        session.print(f"{series.kind} {series.subject}: " + (f"live {series.actual}" if series.actual
+                                                             else "not yet live"))
+    return 0
+
+
 def cmd_history(session: Session) -> int:
     model = session.read_model()
     revisions = model.actor_history(session.args.programme, session.args.actor, session.recorded_as_of())
-    if session.args.json:
+    if session.output_format() == "csv":
+        session.out.write(csv_tables.history_csv(revisions))
+        return 0
+    if session.output_format() == "json":
         session.print(render.to_json(revisions))
         return 0
     rows = [(r.effective, r.entry.entry_id, r.entry.type, r.wave, r.planned, r.status,
@@ -208,7 +265,10 @@ def cmd_log(session: Session) -> int:
     model = session.read_model()
     query = LogQuery(programme=session.args.programme, first=session.args.limit, after=session.args.after)
     page = model.log_page(query)
-    if session.args.json:
+    if session.output_format() == "csv":
+        session.out.write(csv_tables.log_csv(page.entries))
+        return 0
+    if session.output_format() == "json":
         session.print(render.to_json(page.entries))
         return 0
     rows = [(e.position, e.entry_id, e.type, e.effective, e.recorded_at, e.recorded_by,
@@ -247,7 +307,8 @@ def cmd_serve(session: Session) -> int:
     settings = ApiSettings.from_environment(session.args.database)
     if session.args.no_graphiql:
         settings = replace(settings, graphiql=False)
-    session.err.write(f"serving {settings.store.describe()} on http://{session.args.host}:{session.args.port}/graphql\n")
+    base = f"http://{session.args.host}:{session.args.port}"
+    session.err.write(f"serving {settings.store.describe()} on {base}/graphql (the web page is at {base}/)\n")
     uvicorn.run(create_app(settings), host=session.args.host, port=session.args.port, log_level="info")
     return 0
 
@@ -351,9 +412,9 @@ def _parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
-    def as_of_options(sub: argparse.ArgumentParser) -> None:
+    def as_of_options(sub: argparse.ArgumentParser, csv: bool = True) -> None:
         sub.add_argument("--recorded-as-of", help="as the ledger knew it at this time (default now)")
-        sub.add_argument("--json", action="store_true", help="print JSON instead of a table")
+        output_options(sub, csv)
 
     sub = command("import", cmd_import, "import a JSON Lines file or a bundled dataset, all or nothing")
     sub.add_argument("source", help="a .jsonl file, or a bundled dataset name such as helseplattformen")
@@ -369,6 +430,15 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--baseline", required=True, help="a baseline name or a date YYYY-MM-DD")
     sub.add_argument("--against", help="compare with the plan on this date (default today)")
     as_of_options(sub)
+    sub.add_argument("--svg", metavar="FILE", help="also draw the plan-vs-actual timeline (Tracking Gantt) as SVG")
+    sub = command("trend", cmd_trend, "milestone trend: how the forecast go-live of actors and waves moved")
+    sub.add_argument("programme")
+    sub.add_argument("subjects", nargs="+", metavar="ACTOR|WAVE", help="actor or wave ids (actor:ID, wave:ID)")
+    sub.add_argument("--report-date", choices=REPORT_DATES, default=EFFECTIVE,
+                     help="place reports at the entry's effective date (default), or on the day it was "
+                          "recorded with the forecast as known then")
+    sub.add_argument("--svg", metavar="FILE", help="also draw the milestone trend (MTA) chart as SVG")
+    as_of_options(sub)
     sub = command("history", cmd_history, "every revision of an actor's planned go-live")
     sub.add_argument("programme")
     sub.add_argument("actor")
@@ -377,7 +447,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--programme")
     sub.add_argument("--limit", type=int, default=1000)
     sub.add_argument("--after", type=int, default=0, help="start after this position")
-    sub.add_argument("--json", action="store_true")
+    output_options(sub, csv=True)
     sub = command("serve", cmd_serve, "serve the GraphQL API with uvicorn")
     _serve_options(sub)
     sub = command("run", cmd_run, "import the bundled history into an empty ledger, show the plan, serve the API")
@@ -395,6 +465,13 @@ def _parser() -> argparse.ArgumentParser:
     sub = command("schema", cmd_schema, "print the GraphQL schema (SDL)")
     sub.add_argument("--output", help="write to this file instead of standard output")
     return parser
+
+
+def output_options(sub: argparse.ArgumentParser, csv: bool) -> None:
+    """--json, and --format (table, json, and csv where the answer is one table)."""
+    sub.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    sub.add_argument("--format", choices=["table", "json", "csv"] if csv else ["table", "json"],
+                     help="table (default), json" + (", or csv for spreadsheets" if csv else ""))
 
 
 def _serve_options(sub: argparse.ArgumentParser) -> None:

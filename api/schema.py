@@ -30,6 +30,7 @@ from api.inputs import entry_json, mutation_inputs
 from api.problems import AnyProblem, graphql_error, problem_of
 from api.scalars import SCALAR_MAP
 from api.settings import ApiSettings
+from api.trend_types import MilestoneTrend, TrendReportDate, trend_of
 from api.types import (
     Comparison,
     LedgerEvent,
@@ -156,6 +157,20 @@ class Query:
         against_day = against or _today()
         result, plan = await info.context.reader.comparison_and_plan(str(programme_id), baseline, against_day, moment)
         return comparison_of(result, plan)
+
+    @strawberry.field(description="How the forecast go-live of chosen actors and waves moved, entry by entry, "
+                                  "ending at the actual go-live (the milestone trend analysis chart's data).")
+    @_ledger_errors
+    async def milestone_trend(
+        self, info: Info, programme_id: strawberry.ID, actor_ids: list[strawberry.ID] | None = None,
+        wave_ids: list[strawberry.ID] | None = None, recorded_as_of: datetime | None = None,
+        report_date: TrendReportDate = TrendReportDate.EFFECTIVE,
+    ) -> MilestoneTrend:
+        info.context.require_read()
+        result = await info.context.reader.milestone_trend(
+            str(programme_id), [str(a) for a in actor_ids or ()], [str(w) for w in wave_ids or ()],
+            recorded_as_of or _now(), report_date.value)
+        return trend_of(result)
 
     @strawberry.field(description="The audit trail, oldest first, filtered and paged (at most 500 a page).")
     @_ledger_errors

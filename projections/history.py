@@ -33,7 +33,7 @@ class Revision:
     note: str | None
 
 
-def _relevant(recorded: RecordedEntry, actor: str, timeline: Timeline) -> bool:
+def is_relevant(recorded: RecordedEntry, actor: str, timeline: Timeline) -> bool:
     """Whether the entry set the actor's own facts, or the window of the wave it was in then."""
     change = recorded.entry.change
     if isinstance(change, EntryCorrected):
@@ -58,7 +58,7 @@ def actor_history(
     for recorded in visible:
         change = recorded.entry.change
         target = by_seq.get(_target_seq(change)) if isinstance(change, EntryCorrected | EntryRetracted) else None
-        if not _relevant(target or recorded, actor, timeline):
+        if not is_relevant(target or recorded, actor, timeline):
             continue
         rows.append(_revision(recorded, audit, timeline, programme, actor, recorded_as_of))
     return sorted(rows, key=lambda row: (row.effective, row.entry.position))

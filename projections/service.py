@@ -18,6 +18,7 @@ from projections.audit import AuditView, LogEntry, LogPage, LogQuery
 from projections.compare import Comparison, baseline_date, compare
 from projections.history import Revision, actor_history
 from projections.plan import END_OF_TIME, ProgrammePlan, assemble, known, require_actor
+from projections.trend import MilestoneTrend, milestone_trend
 
 T = TypeVar("T")
 
@@ -92,6 +93,15 @@ class ReadService:
         require_actor(await _require_plan(source, programme, END_OF_TIME, recorded_as_of), actor)
         log, audit = await source.programme_log(programme)
         return actor_history(log, audit, programme, actor, recorded_as_of)
+
+    async def milestone_trend(
+        self, programme: str, actors: list[str], waves: list[str], recorded_as_of: datetime, report_date: str,
+    ) -> MilestoneTrend:
+        """For each actor and wave, every report of its planned go-live, up to the actual go-live."""
+        source = self.model.source()
+        await _require_plan(source, programme, END_OF_TIME, recorded_as_of)
+        log, audit = await source.programme_log(programme)
+        return milestone_trend(log, audit, programme, actors, waves, recorded_as_of, report_date)
 
     async def log_page(self, query: LogQuery) -> LogPage:
         """A filtered page of the audit trail."""
