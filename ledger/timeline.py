@@ -133,6 +133,11 @@ class Timeline:
         """Every fact key with at least one version."""
         return iter(self._versions)
 
+    def snapshot_of(self, keys: Iterable[FactKey], day: date, through_seq: int = LAST_SEQ) -> dict[FactKey, Version]:
+        """The versions of just these keys in force on `day` (see `snapshot`)."""
+        found = {key: self.at(key, day, through_seq) for key in keys}
+        return {key: version for key, version in found.items() if version is not None}
+
     def snapshot(self, day: date, through_seq: int = LAST_SEQ) -> dict[FactKey, Version]:
         """Every key's version in force on `day`; with `through_seq`, right after that entry took effect."""
         found = {key: self.at(key, day, through_seq) for key in self._versions}
