@@ -24,6 +24,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from api.auth import TokenStore
+from api.body_check import BodyCheck
 from api.context import LedgerContext, Services
 from api.live import InMemoryProjection, LiveFeed, PostgresProjection
 from api.reader import InMemoryReader, Reader
@@ -198,5 +199,6 @@ def create_app(settings: ApiSettings) -> Starlette:
         services = holder.get  # looked up per request: the services exist once the lifespan ran
         starlette.add_middleware(
             ResponseCache, position=lambda: s.reader.position if (s := services("services")) else None)
+    starlette.add_middleware(BodyCheck)  # before the cache, which parses the body too
     starlette.add_middleware(Guard, settings=settings)  # outermost: size and time limits first
     return starlette

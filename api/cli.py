@@ -19,6 +19,7 @@ from typing import Any, TextIO
 from api import render
 from api.app import create_app
 from api.auth import ROLES, TokenStore
+from api.log_redaction import uvicorn_log_config
 from api.schema import build_schema
 from api.settings import ApiSettings
 from ledger.application import LedgerApplication, open_ledger
@@ -248,7 +249,8 @@ def cmd_serve(session: Session) -> int:
     if session.args.no_graphiql:
         settings = replace(settings, graphiql=False)
     session.err.write(f"serving {settings.store.describe()} on http://{session.args.host}:{session.args.port}/graphql\n")
-    uvicorn.run(create_app(settings), host=session.args.host, port=session.args.port, log_level="info")
+    uvicorn.run(create_app(settings), host=session.args.host, port=session.args.port, log_level="info",
+                log_config=uvicorn_log_config())
     return 0
 
 

@@ -24,8 +24,11 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
+from api.auth import Principal, require
 from api.context import LedgerContext
 from api.inputs import MUTATION_INPUTS, MUTATIONS, entry_json
+from api.introspection import IntrospectionFollowsReadRule
+from api.nul_check import RefuseNul
 from api.problems import AnyProblem, graphql_error, problem_of
 from api.scalars import SCALAR_MAP
 from api.settings import ApiSettings
@@ -41,6 +44,7 @@ from api.types import (
     programme_of,
 )
 from ledger.codec import decode_entry
+from ledger.entry import Entry
 from ledger.errors import InvalidInput, LedgerError
 from projections.audit import LogQuery
 
@@ -74,6 +78,7 @@ async def _record(info: Info, type_name: str, role: str, value: Any) -> Recorded
         principal = context.require(role, f"recording {type_name}")
         line = entry_json(type_name, value)
         entry = decode_entry(line, recorded_by=f"token:{principal.name}", require_source=False)
+        _require_inner_roles(principal, entry)
         receipt = await anyio.to_thread.run_sync(context.services.app.record, entry)
     except LedgerError as error:
         return problem_of(error)
@@ -81,6 +86,16 @@ async def _record(info: Info, type_name: str, role: str, value: Any) -> Recorded
     recorded = await context.reader.entry(receipt.entry_id)
     assert recorded is not None
     return Recorded(added=receipt.added, entry=event_of(recorded), position=recorded.position)
+
+
+def _require_inner_roles(principal: Principal, entry: Entry) -> None:
+    """The role an entry type needs holds wherever it appears, inside a decision too."""
+    for index, change in enumerate(getattr(entry.change, "changes", ())):
+        mutation, needed = MUTATIONS[change.TYPE]
+        try:
+            require(principal, needed, f"{mutation} inside a decision")
+        except LedgerError as error:
+            raise error.at(f"changes[{index}]") from None
 
 
 def _mutation_field(type_name: str, name: str, role: str) -> Any:
@@ -238,6 +253,8 @@ def build_schema(settings: ApiSettings) -> strawberry.Schema:
             lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
             ParserCache,
             ValidationCache,
+            IntrospectionFollowsReadRule,
+            RefuseNul,
             lambda: LoggedMaskErrors(should_mask_error=_should_mask),
         ],
     )
