@@ -41,7 +41,7 @@ from projections.pg_reader import PostgresReader
 from projections.pg_schema import migrate
 
 log = logging.getLogger("ledger.api")
-HEALTH_SECONDS = 0.8  # the most /healthz waits for the store
+HEALTH_SECONDS = 0.5  # the most /healthz waits for the store, so it answers within a second
 
 
 class LedgerGraphQL(GraphQL[LedgerContext, None]):

@@ -98,6 +98,10 @@ class LedgerApplication(Application[UUID]):
         # Where the store is, for messages about failing to reach it.
         self.location = location or store_location(environ={})
         self._write_lock = threading.Lock()
+        # Set when the store failed to answer, cleared by the next successful probe; while it
+        # is set, each command first probes (a refused connection fails in milliseconds)
+        # instead of waiting the pool's whole timeout again and again through an outage.
+        self._unreachable = False
         self._snapshot_versions: dict[UUID, int] = {}
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -127,11 +131,13 @@ class LedgerApplication(Application[UUID]):
                 events: list[Any] = []
                 try:
                     try:
+                        self._probe_if_unreachable()
                         receipts = self._check_all(entries, programmes, events, collect, lines, progress)
                     except LedgerError:
                         raise
                     except Exception as error:
                         if is_store_failure(error):  # loading failed: nothing was sent to be saved
+                            self._unreachable = True
                             raise unavailable(self.location, error, writing=True) from None
                         raise
                     recordings = self._save(events)
@@ -161,6 +167,7 @@ class LedgerApplication(Application[UUID]):
         except Exception as error:
             if not is_store_failure(error):
                 raise
+            self._unreachable = True
             if never_connected(error) or not self.location.is_postgres:
                 # No statement reached the server, or SQLite rolled the transaction back.
                 raise unavailable(self.location, error, writing=True) from None
@@ -330,11 +337,18 @@ class LedgerApplication(Application[UUID]):
     def _reaching_the_store(self) -> Iterator[None]:
         """Turn a failure to reach the store into `StoreUnavailable`."""
         try:
+            self._probe_if_unreachable()
             yield
         except Exception as error:
             if is_store_failure(error):
+                self._unreachable = True
                 raise unavailable(self.location, error) from None
             raise
+
+    def _probe_if_unreachable(self) -> None:
+        if self._unreachable:
+            probe(self.location)  # raises StoreUnavailable while the store is still away
+            self._unreachable = False
 
 
 def open_ledger(location: StoreLocation) -> LedgerApplication:

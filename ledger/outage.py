@@ -18,11 +18,13 @@ import psycopg_pool
 from eventsourcing.persistence import InterfaceError, OperationalError
 
 from ledger.errors import StoreUnavailable
+from ledger.fail_fast_store import StoreConnectionFailed
 
 if TYPE_CHECKING:
     from ledger.settings import StoreLocation
 
 _FAILURES: tuple[type[BaseException], ...] = (
+    StoreConnectionFailed,
     OSError,  # refused, reset, unreachable host, a name that does not resolve
     TimeoutError,
     OperationalError,
@@ -36,6 +38,9 @@ _FAILURES: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.InvalidCatalogNameError,  # no such database
     asyncpg.exceptions.InvalidAuthorizationSpecificationError,  # no such role, bad password
     asyncpg.exceptions.InsufficientResourcesError,  # too many connections
+    # What asyncpg raises when a pooled connection that died in an outage is used or reset
+    # ("cannot switch to state ...; another operation is in progress").
+    asyncpg.exceptions.InternalClientError,
 )
 
 
@@ -46,8 +51,12 @@ def is_store_failure(error: BaseException) -> bool:
 
 def never_connected(error: BaseException) -> bool:
     """Whether the failure happened before any statement could reach the server."""
-    cause = error.__cause__ or error
-    return isinstance(cause, psycopg_pool.PoolTimeout | ConnectionRefusedError)
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, psycopg_pool.PoolTimeout | ConnectionRefusedError):
+            return True
+        cause = cause.__cause__
+    return False
 
 
 def cause_of(error: BaseException) -> str:

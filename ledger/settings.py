@@ -13,6 +13,8 @@ from ledger.errors import InvalidInput
 DEFAULT_DATABASE_URL = "sqlite:///ledger.db"
 # Seconds a connection attempt may take (libpq counts whole seconds, at least 2).
 DEFAULT_CONNECT_TIMEOUT = 2
+# Seconds a command waits for one of the event store's pooled connections.
+POOL_WAIT_SECONDS = 1
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ class StoreLocation:
         if self.is_postgres:
             parts = urlsplit(self.url)
             return {
-                "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "PERSISTENCE_MODULE": "ledger.fail_fast_store:FailFastPostgresFactory",
                 "POSTGRES_DBNAME": parts.path.lstrip("/") or "postgres",
                 "POSTGRES_HOST": parts.hostname or "127.0.0.1",
                 "POSTGRES_PORT": str(parts.port or 5432),
@@ -45,7 +47,7 @@ class StoreLocation:
                 "POSTGRES_PASSWORD": unquote(parts.password or ""),
                 # How long a command waits for a pooled connection: an outage is reported
                 # within this, not after the library's default of 30 s.
-                "POSTGRES_CONNECT_TIMEOUT": str(self.connect_timeout_seconds),
+                "POSTGRES_CONNECT_TIMEOUT": str(POOL_WAIT_SECONDS),
                 # Check each pooled connection before use, so a connection that died in an
                 # outage is replaced instead of failing the first command after it.
                 "POSTGRES_PRE_PING": "y",
