@@ -58,6 +58,7 @@ class Load:
     write_seconds: list[float] = field(default_factory=list)
     read_seconds: list[float] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
+    messages: set[str] = field(default_factory=set)
     acknowledged: set[str] = field(default_factory=set)
     pending: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -114,6 +115,10 @@ def _reader(base_url: str, load: Load) -> None:
                 load.read_seconds.append(seconds)
                 if not (outcome == "200 ok" or outcome == "503 STORE_UNAVAILABLE"):
                     load.unexpected.append(f"read: {outcome} {response.text[:300]}")
+                if response.status_code == 503:
+                    load.messages.add(response.json()["errors"][0]["message"].split(": ")[0])
+                    if response.headers.get("retry-after") != "1":
+                        load.unexpected.append(f"read: 503 without Retry-After: {response.headers}")
             time.sleep(0.02)
 
 
@@ -212,6 +217,9 @@ def test_an_outage_under_load_answers_fast_and_honestly_and_loses_nothing(outage
           f"health {dict(load.health)} slowest {max(load.health_seconds):.2f}s")
     assert load.unexpected == []
     assert load.reads["503 STORE_UNAVAILABLE"] > 0, "the outage was not seen by any read"
+    database = outage.url.rpartition("/")[2]
+    assert load.messages == {f"cannot reach the store at postgresql://postgres@127.0.0.1:{outage.cluster.port}/"
+                             f"{database}"}
     assert load.health["no answer"] == 0
     assert load.health["503 store unreachable"] > 0
     assert load.health["200 ok"] > 0
