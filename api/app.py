@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -33,8 +34,9 @@ from api.response_cache import ResponseCache
 from api.retryable import RETRY_AFTER_SECONDS
 from api.schema import WRITE_STARTED, build_schema
 from api.settings import ApiSettings
+from ledger import strict_json
 from ledger.application import LedgerApplication, open_ledger
-from ledger.errors import LedgerError
+from ledger.errors import InvalidInput, LedgerError
 from projections.memory import InMemoryReadModel
 from projections.pg_projector import PostgresProjector
 from projections.pg_reader import PostgresReader
@@ -50,6 +52,18 @@ class LedgerGraphQL(GraphQL[LedgerContext, None]):
     def __init__(self, services_holder: dict[str, Services], settings: ApiSettings) -> None:
         super().__init__(build_schema(settings), graphql_ide="graphiql" if settings.graphiql else None)
         self._holder = services_holder
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Every body and WebSocket message is read strictly (api.body_check refuses HTTP bodies first).
+
+        A refusal is a JSONDecodeError, which strawberry answers as the client's mistake: a 400,
+        or closing the WebSocket with 4400, instead of a RecursionError in its handler.
+        """
+        try:
+            return strict_json.loads(data)
+        except InvalidInput as error:
+            text = data if isinstance(data, str) else data.decode("utf-8", "replace")
+            raise json.JSONDecodeError(f"the message {error.message}", text, 0) from None
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> LedgerContext:
         return LedgerContext(

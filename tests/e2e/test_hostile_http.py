@@ -154,3 +154,23 @@ def test_a_hostile_get_parameter_is_a_400(api: Served, case: str, parameter: str
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
     assert words in response.json()["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(("case", "message"), [
+    ("ws-deep-json", '{"id": "1", "type": "subscribe", "payload": {"query": "subscription { ledgerEvents { id } }", '
+     '"variables": {"a": ' + "[" * 100_000 + "]" * 100_000 + "}}}"),
+    ("ws-lone-surrogate", '{"id": "1", "type": "subscribe", "payload": {"query": "subscription '
+     '{ ledgerEvents(programmeId: \\"\\ud800\\") { id } }"}}'),
+])
+def test_a_hostile_websocket_message_closes_the_socket_as_the_clients_mistake(
+    api: Served, ledger: LedgerApplication, before: tuple[int, Any], case: str, message: str
+) -> None:
+    headers = {"Authorization": f"Bearer {api.tokens.admin}"}
+    with api.http.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"], headers=headers) as socket:
+        socket.send_text(json.dumps({"type": "connection_init", "payload": {}}))
+        assert json.loads(socket.receive_text())["type"] == "connection_ack"
+        socket.send_text(message)
+        closed = socket.receive()
+    assert closed == {"type": "websocket.close", "code": 4400, "reason": "WebSocket message must be valid JSON"}
+    assert api.http.get("/healthz").status_code == 200
+    _assert_unchanged(api, ledger, before)
