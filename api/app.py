@@ -66,13 +66,15 @@ class LedgerGraphQL(GraphQL[LedgerContext, None]):
             raise json.JSONDecodeError(f"the message {error.message}", text, 0) from None
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> LedgerContext:
-        return LedgerContext(
+        context = LedgerContext(
             services=self._holder["services"],
             request_id=request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex,
             authorization=request.headers.get("authorization"),
             request=request,
             response=response,
         )
+        await context.look_up_caller()
+        return context
 
 
 def _error(status: int, code: str, message: str, request_id: str, *, retry_after: bool = False) -> JSONResponse:

@@ -91,6 +91,10 @@ class TokenStore:
             )
         return token, principal
 
+    def knows(self, token: str) -> bool:
+        """Whether `token` was looked up before (so `principal` needs no database)."""
+        return _hash(token) in self._known
+
     def principal(self, token: str) -> Principal | None:
         """The principal of a token, or None if the token is unknown."""
         digest = _hash(token)
