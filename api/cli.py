@@ -21,12 +21,14 @@ from api.app import create_app
 from api.auth import ROLES, TokenStore
 from api.charts.gantt import gantt_svg
 from api.charts.mta import mta_svg
+from api.log_redaction import uvicorn_log_config
 from api.schema import build_schema
 from api.settings import ApiSettings
 from ledger.application import LedgerApplication, open_ledger
 from ledger.errors import ImportRejected, InvalidInput, LedgerError
 from ledger.exporter import export_lines
 from ledger.importer import import_text, resolve_source
+from ledger.outage import is_store_failure, probe, unavailable
 from ledger.settings import store_location
 from ledger.values import parse_date
 from projections.audit import LogQuery
@@ -305,11 +307,13 @@ def cmd_serve(session: Session) -> int:
     import uvicorn
 
     settings = ApiSettings.from_environment(session.args.database)
+    probe(settings.store)  # fail in one line now rather than inside uvicorn's start-up
     if session.args.no_graphiql:
         settings = replace(settings, graphiql=False)
     base = f"http://{session.args.host}:{session.args.port}"
     session.err.write(f"serving {settings.store.describe()} on {base}/graphql (the web page is at {base}/)\n")
-    uvicorn.run(create_app(settings), host=session.args.host, port=session.args.port, log_level="info")
+    uvicorn.run(create_app(settings), host=session.args.host, port=session.args.port, log_level="info",
+                log_config=uvicorn_log_config())
     return 0
 
 
@@ -336,7 +340,9 @@ def _copy_progress(err: TextIO) -> Callable[[str, int, int], None]:
 async def _with_pool(session: Session, work: Callable[[Any], Awaitable[int]]) -> int:
     import asyncpg
 
-    pool = await asyncpg.create_pool(session.location.url, min_size=1, max_size=2)
+    probe(session.location)  # names the cause the way every other command does
+    pool = await asyncpg.create_pool(
+        session.location.url, min_size=1, max_size=2, timeout=session.location.connect_timeout_seconds)
     try:
         return await work(pool)
     finally:
@@ -494,6 +500,13 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextI
         return 2
     except LedgerError as error:
         print(f"error [{error.code}]: {error}", file=err)
+        return 2
+    except Exception as error:
+        if not is_store_failure(error):
+            raise
+        # Whatever driver said it, a store that stopped answering is one line, not a traceback.
+        failure = unavailable(session.location if session else store_location(args.database), error)
+        print(f"error [{failure.code}]: {failure}", file=err)
         return 2
     finally:
         if session is not None:
