@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import psycopg
-
 from ledger.errors import AccessDenied, InvalidInput
 from ledger.settings import StoreLocation
 
@@ -56,6 +54,8 @@ class TokenStore:
     @contextmanager
     def _cursor(self) -> Iterator[Any]:
         if self.location.is_postgres:
+            import psycopg  # here, not at the top: `ledger --help` must not pay for the driver
+
             with psycopg.connect(self.location.url, autocommit=True) as connection, connection.cursor() as cursor:
                 yield cursor
         else:

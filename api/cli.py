@@ -9,47 +9,59 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import os
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
-from api import render
-from api.app import create_app
-from api.auth import ROLES, TokenStore
-from api.schema import build_schema
-from api.settings import ApiSettings
-from ledger.application import LedgerApplication, open_ledger
-from ledger.errors import ImportRejected, InvalidInput, LedgerError
-from ledger.exporter import export_lines
-from ledger.importer import import_text, resolve_source
+from api.auth import ROLES
+from ledger.errors import ImportRejected, InvalidInput, LedgerError, UnknownReference
 from ledger.settings import store_location
-from ledger.values import parse_date
-from projections.audit import LogQuery
-from projections.memory import InMemoryReadModel
-from projections.pg_projector import PostgresProjector
-from projections.pg_rebuild import rebuild
-from projections.pg_schema import migrate
 
+# Everything else is imported by the command that needs it: `ledger --help` must not load the
+# server stack (strawberry, starlette, uvicorn, asyncpg), which took most of a second.
+if TYPE_CHECKING:
+    from api.reader import Reader
+    from ledger.application import LedgerApplication
+    from projections.memory import InMemoryReadModel
+    from projections.plan import ProgrammePlan
+
+T = TypeVar("T")
 DEFAULT_DATASET = "helseplattformen"
+SIGPIPE_STATUS = 141  # what a shell reports for a process ended by SIGPIPE (128 + 13)
 
 
 def _principal() -> str:
     return f"cli:{getpass.getuser()}"
 
 
-def _datetime(text: str) -> datetime:
+def _datetime(text: str, field: str = "recorded-as-of") -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise InvalidInput(
-            f"{text!r} is not a timestamp such as 2026-11-22T10:00:00+00:00", field="recorded-as-of"
+            f"{text!r} is not a timestamp such as 2026-11-22T10:00:00+00:00", field=field
         ) from None
     if moment.tzinfo is None:
-        raise InvalidInput(f"{text!r} has no UTC offset; add +00:00 or Z", field="recorded-as-of")
+        raise InvalidInput(f"{text!r} has no UTC offset; add +00:00 or Z", field=field)
     return moment
+
+
+def _date(text: str, field: str) -> date:
+    from ledger.values import parse_date
+
+    return parse_date(text, field)
+
+
+def _moment(text: str, field: str, *, end_of_day: bool) -> datetime:
+    """A timestamp with an offset, or a date meaning the start (or end) of that UTC day."""
+    if "T" not in text and " " not in text:
+        day = _date(text, field)
+        return datetime.combine(day, time.max if end_of_day else time.min, tzinfo=UTC)
+    return _datetime(text, field)
 
 
 class Session:
@@ -65,21 +77,78 @@ class Session:
     @property
     def app(self) -> LedgerApplication:
         if self._app is None:
+            from ledger.application import open_ledger
+
+            self._refuse_a_missing_sqlite_file()
             self._app = open_ledger(self.location)
         return self._app
 
+    def _refuse_a_missing_sqlite_file(self) -> None:
+        """Reading commands never create a ledger: a mistyped path would answer from an empty one."""
+        if self.location.is_postgres or self.location.sqlite_path.exists():
+            return
+        path = self.location.sqlite_path
+        if getattr(self.args, "reads_only", False):
+            raise UnknownReference(f"no ledger at {path}; `ledger import` creates one", field="database")
+        if getattr(self.args, "needs_folder", False) and not path.parent.is_dir():
+            raise UnknownReference(
+                f"no folder {path.parent} for the ledger {path.name}; create it, or `ledger import` into it",
+                field="database",
+            )
+
     def read_model(self) -> InMemoryReadModel:
+        from projections.memory import InMemoryReadModel
+
         model = InMemoryReadModel()
         model.catch_up(self.app)
         return model
 
+    def ask(self, question: Callable[[Reader], Coroutine[Any, Any, T]]) -> T:
+        """Answer `question` from the read model: PostgreSQL's for a PostgreSQL store, else memory."""
+        from api.settings import ApiSettings
+
+        if ApiSettings.from_environment(self.args.database).chosen_read_model == "postgres":
+            return asyncio.run(self._ask_postgres(question))
+        from api.reader import InMemoryReader
+
+        return asyncio.run(question(InMemoryReader(self.read_model())))
+
+    async def _ask_postgres(self, question: Callable[[Reader], Coroutine[Any, Any, T]]) -> T:
+        """Bring the read model up to the store (only the entries it lacks), then ask it."""
+        import asyncpg
+
+        from projections.pg_projector import PostgresProjector
+        from projections.pg_reader import PostgresReader
+        from projections.pg_schema import migrate
+
+        app = self.app
+        pool = await asyncpg.create_pool(self.location.url, min_size=1, max_size=2)
+        try:
+            async with pool.acquire() as connection:
+                await migrate(connection)
+            await PostgresProjector(app, pool).catch_up()
+            reader = PostgresReader(pool)
+            await reader.refresh_position()
+            return await question(reader)
+        finally:
+            await pool.close()
+
     def as_of(self) -> date:
         raw = getattr(self.args, "as_of", None)
-        return date.today() if raw is None else parse_date(raw, "as-of")
+        return date.today() if raw is None else _date(raw, "as-of")
 
     def recorded_as_of(self) -> datetime:
         raw = getattr(self.args, "recorded_as_of", None)
         return datetime.now(UTC) if raw is None else _datetime(raw)
+
+    def table(self, headers: Sequence[str], rows: Sequence[Sequence[Any]], *, max_width: int = 60,
+              flexible: Sequence[str] = ()) -> str:
+        """A table that fits 100 columns, or shows every character with `--wide`."""
+        from api import render
+
+        if getattr(self.args, "wide", False):
+            return render.table(headers, rows, max_width=None, total_width=None)
+        return render.table(headers, rows, max_width=max_width, flexible=flexible)
 
     def print(self, text: str) -> None:
         print(text, file=self.out)
@@ -89,47 +158,82 @@ class Session:
             self._app.close()
 
 
-def _progress(err: TextIO) -> Callable[[int, int], None]:
-    def show(done: int, total: int) -> None:
-        if total < 2000:
-            return  # small files finish before a bar would be read
-        width = 30
-        filled = width * done // total
-        err.write(f"\rchecking  [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
-        if done == total:
-            err.write("\n")
-        err.flush()
+async def _programme_ids(reader: Reader) -> list[str]:
+    from api.reader import InMemoryReader
 
-    return show
+    if isinstance(reader, InMemoryReader):
+        return reader.model.programme_ids()
+    ids: list[str] = await reader.programme_ids()  # type: ignore[attr-defined]
+    return ids
+
+
+async def _require_programme(reader: Reader, programme: str) -> None:
+    """NOT_FOUND, with the closest ids, for a programme the log has never seen."""
+    from ledger import suggest
+
+    known = await _programme_ids(reader)
+    if programme not in known:
+        raise suggest.unknown(f"no programme {programme!r} in the ledger", programme, known, "programme")
+
+
+async def _latest_plans(reader: Reader, programme: str | None) -> list[ProgrammePlan]:
+    from projections.plan import END_OF_TIME
+
+    now = datetime.now(UTC)
+    if programme is None:
+        return await reader.programmes(END_OF_TIME, now)
+    plan = await reader.plan(programme, END_OF_TIME, now)
+    return [] if plan is None else [plan]
 
 
 def cmd_import(session: Session) -> int:
+    from api.progress import Bars
+    from ledger.importer import import_text, resolve_source
+
     text, name = resolve_source(session.args.source)
-    result = import_text(session.app, text, recorded_by=_principal(), progress=_progress(session.err))
+    bars = Bars(session.err)
+    try:
+        result = import_text(session.app, text, recorded_by=_principal(),
+                             progress=bars.stage("checking"), writing=bars.stage("writing"))
+    finally:
+        bars.close()
     session.print(f"imported {name}: {result.added} added, {result.already_present} already present")
     return 0
 
 
 def cmd_export(session: Session) -> int:
-    target = session.args.output
-    handle = open(target, "w", encoding="utf-8") if target else session.out  # noqa: SIM115
+    from api.progress import Bars
+    from ledger.exporter import export_lines
+
+    target = Path(session.args.output) if session.args.output else None
+    # A file is written beside its place and moved in at the end, so a failed export
+    # (an unknown programme, a lost connection) leaves any earlier file as it was.
+    partial = None if target is None else target.with_name(target.name + ".partial")
+    bars = Bars(session.err)
+    lines = export_lines(session.app, session.args.programme, progress=bars.stage("export"))
+    handle = session.out if partial is None else partial.open("w", encoding="utf-8")
+    count = 0
     try:
-        count = 0
-        for line in export_lines(session.app, session.args.programme):
+        for line in lines:
             handle.write(line + "\n")
             count += 1
-    finally:
-        if target:
+    except BaseException:
+        if partial is not None:
             handle.close()
-    if target:
+            partial.unlink(missing_ok=True)
+        raise
+    finally:
+        bars.close()
+    if target is not None and partial is not None:
+        handle.close()
+        os.replace(partial, target)
         session.print(f"exported {count} entries to {target}")
     return 0
 
 
-def _choose_programme(session: Session, model: InMemoryReadModel) -> str:
+def _choose_programme(session: Session, known: list[str]) -> str:
     if session.args.programme:
         return str(session.args.programme)
-    known = model.programme_ids()
     if len(known) == 1:
         return known[0]
     raise InvalidInput(
@@ -139,40 +243,70 @@ def _choose_programme(session: Session, model: InMemoryReadModel) -> str:
 
 
 def cmd_plan(session: Session) -> int:
-    model = session.read_model()
-    programme = _choose_programme(session, model)
-    plan = model.require_plan(programme, session.as_of(), session.recorded_as_of())
+    as_of, recorded_as_of = session.as_of(), session.recorded_as_of()
+
+    async def question(reader: Reader) -> ProgrammePlan:
+        from projections.plan import known
+
+        programme = _choose_programme(session, await _programme_ids(reader))
+        await _require_programme(reader, programme)
+        return known(await reader.plan(programme, as_of, recorded_as_of), programme, as_of)
+
+    _show_plan(session, session.ask(question))
+    return 0
+
+
+def _show_plan(session: Session, plan: ProgrammePlan) -> None:
+    from api import render
+
     if session.args.json:
         session.print(render.to_json(plan))
-        return 0
+        return
     session.print(f"{plan.name} ({plan.id}), owner {plan.owner}: plan as of {plan.as_of}, "
                   f"as recorded by {plan.recorded_as_of:%Y-%m-%d %H:%M:%S %Z}")
     if plan.assessment:
         a = plan.assessment
         session.print(f"status: {a.status}; risk: {a.risk} (assessed {a.assessed_on})")
     session.print("")
-    session.print(render.table(
+    session.print(session.table(
         ["wave", "code", "planned", "status", "actors"],
-        [(w.id, w.code, w.planned, w.status, w.actors) for w in plan.waves],
+        [(w.id, w.code, w.planned, w.status, w.actors) for w in plan.waves], flexible=["actors"],
     ))
     session.print("")
     in_rollout = [a for a in plan.actors if a.status != "registered"]
-    session.print(render.table(
+    session.print(session.table(
         ["actor", "kind", "wave", "planned", "status", "go-live"],
-        [(a.id, a.kind, a.wave, a.planned, a.status, a.go_live) for a in in_rollout],
+        [(a.id, a.kind, a.wave, a.planned, a.status, a.go_live) for a in in_rollout], flexible=["kind"],
     ))
     session.print("")
     session.print(f"deliverables: {plan.deliverables_completed} of {len(plan.deliverables)} complete")
     for reserve in plan.reserves:
         session.print(f"reserve {reserve.name}: total {render.cell(reserve.total)}, allocated "
                       f"{render.cell(reserve.allocated)}, remaining {render.cell(reserve.remaining)} NOK")
-    return 0
+
+
+def _against(session: Session) -> date:
+    """`--against D`, or `--as-of D` (the name every question takes), else today."""
+    against, as_of = session.args.against, session.args.as_of
+    if against is not None and as_of is not None and _date(against, "against") != _date(as_of, "as-of"):
+        raise InvalidInput(f"--against {against} and --as-of {as_of} name two dates; give one", field="as-of")
+    if against is not None:
+        return _date(against, "against")
+    return session.as_of()
 
 
 def cmd_compare(session: Session) -> int:
-    model = session.read_model()
-    against = session.as_of() if session.args.against is None else parse_date(session.args.against, "against")
-    comparison = model.comparison(session.args.programme, session.args.baseline, against, session.recorded_as_of())
+    from api import render
+    from projections.compare import Comparison
+
+    against, recorded_as_of = _against(session), session.recorded_as_of()
+    programme, baseline = session.args.programme, session.args.baseline
+
+    async def question(reader: Reader) -> Comparison:
+        await _require_programme(reader, programme)
+        return await reader.comparison(programme, baseline, against, recorded_as_of)
+
+    comparison = session.ask(question)
     if session.args.json:
         session.print(render.to_json({**render.jsonable(comparison), "summary": comparison.summary}))
         return 0
@@ -181,15 +315,33 @@ def cmd_compare(session: Session) -> int:
     headers = ["", "wave", "baseline", "current", "actual", "slip (earliest)", "slip (latest)", "status"]
     rows = [(r.subject, r.wave, r.baseline, r.current, r.actual, r.slip_days_earliest, r.slip_days_latest, r.status)
             for r in (*comparison.waves, *comparison.actors)]
-    session.print(render.table(headers, rows))
+    session.print(session.table(headers, rows))
     session.print("")
     session.print("actors: " + ", ".join(f"{count} {status}" for status, count in sorted(comparison.summary.items())))
     return 0
 
 
 def cmd_history(session: Session) -> int:
-    model = session.read_model()
-    revisions = model.actor_history(session.args.programme, session.args.actor, session.recorded_as_of())
+    from api import render
+    from ledger.suggest import hint
+    from projections.history import Revision
+
+    programme, actor = session.args.programme, session.args.actor
+    as_of = None if session.args.as_of is None else _date(session.args.as_of, "as-of")
+    recorded_as_of = session.recorded_as_of()
+
+    async def question(reader: Reader) -> list[Revision]:
+        await _require_programme(reader, programme)
+        try:
+            return await reader.actor_history(programme, actor, recorded_as_of)
+        except UnknownReference as error:
+            if error.field != "actor":
+                raise
+            actors = [a.id for plan in await _latest_plans(reader, programme) for a in plan.actors]
+            raise UnknownReference(error.message + hint(actor, actors), field="actor") from None
+
+    # --as-of D keeps the revisions that had taken effect by D: the history as it stood then.
+    revisions = [r for r in session.ask(question) if as_of is None or r.effective <= as_of]
     if session.args.json:
         session.print(render.to_json(revisions))
         return 0
@@ -197,26 +349,85 @@ def cmd_history(session: Session) -> int:
              r.entry.recorded_at, r.entry.source.title if r.entry.source else "(operational)",
              r.note or r.entry.reason)
             for r in revisions]
-    session.print(render.table(
+    session.print(session.table(
         ["effective", "entry", "type", "wave", "planned", "status", "recorded", "source", "note / reason"], rows,
-        max_width=48,
+        max_width=48, flexible=["source", "note / reason"],
     ))
     return 0
 
 
+def _positive(text: str, field: str, minimum: int) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise InvalidInput(f"{text!r} is not a whole number", field=field) from None
+    if number < minimum:
+        raise InvalidInput(f"must be at least {minimum}, not {number}", field=field)
+    return number
+
+
+def _log_query(session: Session, known_types: Sequence[str]) -> Any:
+    from ledger import suggest
+    from projections.audit import LogQuery
+
+    args = session.args
+    types = frozenset(args.type or ())
+    for name in sorted(types - set(known_types)):
+        raise InvalidInput(f"{name!r} is not an entry type" + suggest.hint(name, known_types), field="type")
+    recorded_to = None if args.until is None else _moment(args.until, "until", end_of_day=True)
+    if args.recorded_as_of is not None:
+        limit = _datetime(args.recorded_as_of)
+        recorded_to = limit if recorded_to is None else min(recorded_to, limit)
+    return LogQuery(
+        programme=args.programme,
+        types=types,
+        subjects=frozenset(s for s in (args.actor, args.wave) if s is not None),
+        effective_to=None if args.as_of is None else _date(args.as_of, "as-of"),
+        recorded_from=None if args.since is None else _moment(args.since, "since", end_of_day=False),
+        recorded_to=recorded_to,
+        after=_positive(args.after, "after", 0),
+        first=_positive(args.limit, "limit", 1),
+    )
+
+
+async def _require_subjects(reader: Reader, programme: str | None, actor: str | None, wave: str | None) -> None:
+    """NOT_FOUND, with the closest ids, for an actor or wave no programme has registered."""
+    from ledger import suggest
+
+    if actor is None and wave is None:
+        return
+    plans = await _latest_plans(reader, programme)
+    where = f"in {programme!r}" if programme else "in the ledger"
+    for kind, wanted, known in (("actor", actor, [a.id for p in plans for a in p.actors]),
+                                ("wave", wave, [w.id for p in plans for w in p.waves])):
+        if wanted is not None and wanted not in known:
+            raise suggest.unknown(f"no {kind} {wanted!r} {where}", wanted, known, kind)
+
+
 def cmd_log(session: Session) -> int:
-    model = session.read_model()
-    query = LogQuery(programme=session.args.programme, first=session.args.limit, after=session.args.after)
-    page = model.log_page(query)
+    from api import render
+    from ledger.changes import change_types
+    from projections.audit import LogPage
+
+    query = _log_query(session, sorted(change_types()))
+
+    async def question(reader: Reader) -> LogPage:
+        if query.programme is not None:
+            await _require_programme(reader, query.programme)
+        await _require_subjects(reader, query.programme, session.args.actor, session.args.wave)
+        return await reader.log_page(query)
+
+    page = session.ask(question)
     if session.args.json:
         session.print(render.to_json(page.entries))
         return 0
-    rows = [(e.position, e.entry_id, e.type, e.effective, e.recorded_at, e.recorded_by,
-             e.source.title if e.source else "(operational)",
+    rows = [(e.position, e.entry_id, e.type, e.effective, ", ".join(sorted(e.subjects)), e.recorded_at,
+             e.recorded_by, e.source.title if e.source else "(operational)",
              "retracted" if e.retracted_by else ("corrected" if e.corrected_by else ""))
             for e in page.entries]
-    session.print(render.table(
-        ["pos", "entry", "type", "effective", "recorded_at", "recorded_by", "source", "later"], rows, max_width=50,
+    session.print(session.table(
+        ["pos", "entry", "type", "effective", "subject", "recorded_at", "recorded_by", "source", "later"], rows,
+        max_width=50, flexible=["subject", "source"],
     ))
     if page.has_more:
         last = page.entries[-1].position
@@ -225,6 +436,8 @@ def cmd_log(session: Session) -> int:
 
 
 def cmd_token(session: Session) -> int:
+    from api.auth import TokenStore
+
     tokens = TokenStore(session.location)
     token, principal = tokens.create(session.args.role, session.args.name)
     session.err.write(f"token for {principal.name!r} with role {principal.role} (shown once; only its hash is kept):\n")
@@ -233,6 +446,9 @@ def cmd_token(session: Session) -> int:
 
 
 def cmd_schema(session: Session) -> int:
+    from api.schema import build_schema
+    from api.settings import ApiSettings
+
     sdl = build_schema(ApiSettings(store=session.location)).as_str() + "\n"
     if session.args.output:
         Path(session.args.output).write_text(sdl, encoding="utf-8")
@@ -244,9 +460,17 @@ def cmd_schema(session: Session) -> int:
 def cmd_serve(session: Session) -> int:
     import uvicorn
 
+    from api.app import create_app
+    from api.settings import ApiSettings
+
     settings = ApiSettings.from_environment(session.args.database)
     if session.args.no_graphiql:
         settings = replace(settings, graphiql=False)
+    if not settings.store.is_postgres:
+        session.args.needs_folder = True
+        session._refuse_a_missing_sqlite_file()
+        if not settings.store.sqlite_path.exists():
+            session.err.write(f"no ledger at {settings.store.sqlite_path} yet: serving a new, empty one\n")
     session.err.write(f"serving {settings.store.describe()} on http://{session.args.host}:{session.args.port}/graphql\n")
     uvicorn.run(create_app(settings), host=session.args.host, port=session.args.port, log_level="info")
     return 0
@@ -260,18 +484,6 @@ def _require_postgres(session: Session, what: str) -> None:
         )
 
 
-def _copy_progress(err: TextIO) -> Callable[[str, int, int], None]:
-    def show(stage: str, done: int, total: int) -> None:
-        width = 30
-        filled = width * done // max(total, 1)
-        err.write(f"\r{stage:8}  [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
-        if done >= total:
-            err.write("\n")
-        err.flush()
-
-    return show
-
-
 async def _with_pool(session: Session, work: Callable[[Any], Awaitable[int]]) -> int:
     import asyncpg
 
@@ -283,6 +495,8 @@ async def _with_pool(session: Session, work: Callable[[Any], Awaitable[int]]) ->
 
 
 def cmd_migrate(session: Session) -> int:
+    from projections.pg_schema import migrate
+
     _require_postgres(session, "ledger migrate")
 
     async def work(pool: Any) -> int:
@@ -295,19 +509,30 @@ def cmd_migrate(session: Session) -> int:
 
 
 def cmd_rebuild(session: Session) -> int:
+    from api.progress import Bars
+    from projections.pg_rebuild import rebuild
+
     _require_postgres(session, "ledger rebuild")
     app = session.app
 
-    async def work(pool: Any) -> int:
-        return await rebuild(app, pool, _copy_progress(session.err))
+    bars = Bars(session.err)
 
-    position = asyncio.run(_with_pool(session, work))
+    async def work(pool: Any) -> int:
+        return await rebuild(app, pool, bars.update)
+
+    try:
+        position = asyncio.run(_with_pool(session, work))
+    finally:
+        bars.close()
     session.print(f"read model rebuilt up to position {position} and swapped in")
     return 0
 
 
 def cmd_project(session: Session) -> int:
     """Run the projector: catch the read model up with the store (and with --follow, keep it up)."""
+    from projections.pg_projector import PostgresProjector
+    from projections.pg_schema import migrate
+
     _require_postgres(session, "ledger project")
     app = session.app
 
@@ -327,60 +552,104 @@ def cmd_project(session: Session) -> int:
 
 
 def cmd_run(session: Session) -> int:
-    """The main job: make sure the ledger holds history, show today's plan, then serve the API."""
+    """The main job: make sure the ledger holds history, show a plan, then serve the API.
+
+    With no programme named, the plan shown is the only programme's, else the bundled
+    dataset's, else the first by id; the others are named so the user can ask for them.
+    """
     if session.app.last_position() == 0:
         session.print(f"empty ledger at {session.location.describe()}: importing {DEFAULT_DATASET!r}")
         session.args.source = DEFAULT_DATASET
         cmd_import(session)
-    session.args.programme = None
+    named = session.args.programme
     session.args.json = False
-    cmd_plan(session)
+    session.args.as_of = session.args.recorded_as_of = None
+
+    async def question(reader: Reader) -> tuple[ProgrammePlan, list[str]]:
+        from projections.plan import known
+
+        programmes = await _programme_ids(reader)
+        chosen = named or (programmes[0] if programmes and DEFAULT_DATASET not in programmes else DEFAULT_DATASET)
+        await _require_programme(reader, chosen)
+        today, now = session.as_of(), session.recorded_as_of()
+        return known(await reader.plan(chosen, today, now), chosen, today), programmes
+
+    plan, programmes = session.ask(question)
+    _show_plan(session, plan)
+    others = [p for p in programmes if p != plan.id]
+    if others:
+        session.print(f"\nthe ledger also holds {', '.join(others)}: `ledger run PROGRAMME` shows another")
     if session.args.no_serve:
         return 0
     session.close()
     return cmd_serve(session)
 
 
+class _Version(argparse.Action):
+    """`--version`, looked up from the installed distribution only when asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("programme-ledger")
+        except PackageNotFoundError:
+            found = "unknown (not installed)"
+        parser.exit(message=f"ledger {found}\n")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ledger", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action=_Version)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    def command(name: str, handler: Callable[[Session], int], help_text: str) -> argparse.ArgumentParser:
+    def command(name: str, handler: Callable[[Session], int], help_text: str, *,
+                reads_only: bool = False) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
         sub.add_argument("--database", help="sqlite:///file.db or postgresql://user@host/db")
-        sub.set_defaults(handler=handler)
+        sub.set_defaults(handler=handler, reads_only=reads_only)
         return sub
 
-    def as_of_options(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--recorded-as-of", help="as the ledger knew it at this time (default now)")
+    def as_of_options(sub: argparse.ArgumentParser, as_of: str = "the date, YYYY-MM-DD (default today)") -> None:
+        sub.add_argument("--as-of", help=as_of)
+        sub.add_argument("--recorded-as-of", help="as the ledger knew it at this time, with an offset (default now)")
         sub.add_argument("--json", action="store_true", help="print JSON instead of a table")
+        sub.add_argument("--wide", action="store_true", help="show every column in full (default: fit 100 columns)")
 
     sub = command("import", cmd_import, "import a JSON Lines file or a bundled dataset, all or nothing")
     sub.add_argument("source", help="a .jsonl file, or a bundled dataset name such as helseplattformen")
-    sub = command("export", cmd_export, "write the whole log as JSON Lines")
+    sub = command("export", cmd_export, "write the whole log as JSON Lines", reads_only=True)
     sub.add_argument("--output", help="write to this file instead of standard output")
     sub.add_argument("--programme", help="only this programme's entries")
-    sub = command("plan", cmd_plan, "the plan of a programme on a date")
+    sub = command("plan", cmd_plan, "the plan of a programme on a date", reads_only=True)
     sub.add_argument("programme", nargs="?", help="programme id (optional when there is only one)")
-    sub.add_argument("--as-of", help="the date, YYYY-MM-DD (default today)")
     as_of_options(sub)
-    sub = command("compare", cmd_compare, "a baseline against a later plan and the actual go-lives")
+    sub = command("compare", cmd_compare, "a baseline against a later plan and the actual go-lives", reads_only=True)
     sub.add_argument("programme")
     sub.add_argument("--baseline", required=True, help="a baseline name or a date YYYY-MM-DD")
-    sub.add_argument("--against", help="compare with the plan on this date (default today)")
-    as_of_options(sub)
-    sub = command("history", cmd_history, "every revision of an actor's planned go-live")
+    sub.add_argument("--against", help="compare with the plan on this date (default today; same as --as-of)")
+    as_of_options(sub, "the date of the plan compared with the baseline (default today)")
+    sub = command("history", cmd_history, "every revision of an actor's planned go-live", reads_only=True)
     sub.add_argument("programme")
     sub.add_argument("actor")
-    as_of_options(sub)
-    sub = command("log", cmd_log, "the audit trail: who recorded what, when, from which source")
+    as_of_options(sub, "only the revisions in effect by this date (default all)")
+    sub = command("log", cmd_log, "the audit trail: who recorded what, when, from which source", reads_only=True)
     sub.add_argument("--programme")
-    sub.add_argument("--limit", type=int, default=1000)
-    sub.add_argument("--after", type=int, default=0, help="start after this position")
-    sub.add_argument("--json", action="store_true")
+    sub.add_argument("--actor", help="only entries concerning this actor")
+    sub.add_argument("--wave", help="only entries concerning this wave")
+    sub.add_argument("--type", action="append", help="only entries of this type (repeat for several)")
+    sub.add_argument("--since", help="only entries recorded at or after this date or time (UTC)")
+    sub.add_argument("--until", help="only entries recorded at or before this date or time (UTC)")
+    sub.add_argument("--limit", default="1000", help="at most this many entries (default 1000)")
+    sub.add_argument("--after", default="0", help="start after this position")
+    as_of_options(sub, "only entries effective on or before this date (default all)")
     sub = command("serve", cmd_serve, "serve the GraphQL API with uvicorn")
     _serve_options(sub)
     sub = command("run", cmd_run, "import the bundled history into an empty ledger, show the plan, serve the API")
+    sub.add_argument("programme", nargs="?", help="the programme whose plan to show (default: the bundled one)")
     _serve_options(sub)
     sub.add_argument("--no-serve", action="store_true", help="stop after showing the plan")
     sub = command("token", cmd_token, "create an API bearer token (printed once)")
@@ -409,7 +678,13 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextI
     session: Session | None = None
     try:
         session = Session(args, out, err)
-        return int(args.handler(session))
+        status = int(args.handler(session))
+        out.flush()  # here, so that a closed pipe is noticed while it can still be handled
+        return status
+    except BrokenPipeError:
+        # The reader went away (`ledger log | head -2`): stop quietly, as Unix tools do.
+        _discard_stdout(out)
+        return SIGPIPE_STATUS
     except ImportRejected as rejected:
         print(f"error [{rejected.code}]: {len(rejected.errors)} bad line(s); nothing was written", file=err)
         for line in rejected.errors:
@@ -421,6 +696,15 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextI
     finally:
         if session is not None:
             session.close()
+
+
+def _discard_stdout(out: TextIO) -> None:
+    """Point the process's stdout at /dev/null, so the interpreter's final flush cannot fail again."""
+    if out is not sys.__stdout__ or sys.__stdout__ is None:
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.__stdout__.fileno())
+    os.close(devnull)
 
 
 if __name__ == "__main__":

@@ -52,6 +52,7 @@ class LogQuery:
     programme: str | None = None
     types: frozenset[str] = frozenset()
     subject: str | None = None  # an actor, wave, reserve, ... slug the entry concerns
+    subjects: frozenset[str] = frozenset()  # slugs the entry must concern, every one of them
     effective_from: date | None = None
     effective_to: date | None = None
     recorded_from: datetime | None = None
@@ -65,6 +66,7 @@ class LogQuery:
             self.programme is None or entry.programme == self.programme,
             not self.types or entry.type in self.types,
             self.subject is None or self.subject in entry.subjects,
+            self.subjects <= entry.subjects,
             self.effective_from is None or entry.effective >= self.effective_from,
             self.effective_to is None or entry.effective <= self.effective_to,
             self.recorded_from is None or entry.recorded_at >= self.recorded_from,

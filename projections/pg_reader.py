@@ -131,6 +131,8 @@ class PostgresReader:
             where("e.type = ANY(?)", sorted(query.types))
         if query.subject is not None:
             where("e.subjects @> ARRAY[?]::text[]", query.subject)
+        if query.subjects:
+            where("e.subjects @> ?::text[]", sorted(query.subjects))
         if query.effective_from is not None:
             where("e.effective >= ?", query.effective_from)
         if query.effective_to is not None:
