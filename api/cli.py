@@ -598,7 +598,8 @@ class _Version(argparse.Action):
             found = version("programme-ledger")
         except PackageNotFoundError:
             found = "unknown (not installed)"
-        parser.exit(message=f"ledger {found}\n")
+        print(f"ledger {found}")  # on stdout, like --help
+        parser.exit()
 
 
 def _parser() -> argparse.ArgumentParser:
