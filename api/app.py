@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
-from api.auth import TokenStore
+from api.auth import TokenStore, principal_from_header
 from api.context import LedgerContext, Services
 from api.live import InMemoryProjection, LiveFeed, PostgresProjection
 from api.reader import InMemoryReader, Reader
@@ -31,6 +31,7 @@ from api.response_cache import ResponseCache
 from api.schema import build_schema
 from api.settings import ApiSettings
 from ledger.application import LedgerApplication, open_ledger
+from ledger.errors import AccessDenied
 from projections.memory import InMemoryReadModel
 from projections.pg_projector import PostgresProjector
 from projections.pg_reader import PostgresReader
@@ -196,7 +197,19 @@ def create_app(settings: ApiSettings) -> Starlette:
     )
     if settings.response_cache:
         services = holder.get  # looked up per request: the services exist once the lifespan ran
+
+        async def still_valid(authorization: bytes) -> bool:
+            found = services("services")
+            if found is None:
+                return False
+            try:
+                await anyio.to_thread.run_sync(principal_from_header, authorization.decode("latin-1"), found.tokens)
+            except AccessDenied:
+                return False
+            return True
+
         starlette.add_middleware(
-            ResponseCache, position=lambda: s.reader.position if (s := services("services")) else None)
+            ResponseCache, position=lambda: s.reader.position if (s := services("services")) else None,
+            still_valid=still_valid)
     starlette.add_middleware(Guard, settings=settings)  # outermost: size and time limits first
     return starlette

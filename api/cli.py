@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import replace
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
@@ -438,11 +438,57 @@ def cmd_log(session: Session) -> int:
 def cmd_token(session: Session) -> int:
     from api.auth import TokenStore
 
-    tokens = TokenStore(session.location)
-    token, principal = tokens.create(session.args.role, session.args.name)
-    session.err.write(f"token for {principal.name!r} with role {principal.role} (shown once; only its hash is kept):\n")
-    session.print(token)
+    args = session.args
+    if args.action != "create":
+        args.reads_only = True  # listing or revoking the tokens of a ledger that is not there is a typo
+        session._refuse_a_missing_sqlite_file()
+    if args.action != "revoke" and args.target is not None:
+        raise InvalidInput(f"`ledger token {args.action}` takes no name; use --name", field="name")
+    if args.action == "create":
+        if args.role is None:
+            raise InvalidInput(f"`ledger token create` needs --role ({', '.join(ROLES)})", field="role")
+        expires = None if args.expires is None else _expiry(args.expires)
+        token, principal = TokenStore(session.location).create(args.role, args.name, expires)
+        until = "" if expires is None else f", expires {expires:%Y-%m-%d %H:%M:%S %Z}"
+        session.err.write(f"token for {principal.name!r} with role {principal.role}{until} "
+                          "(shown once; only its hash is kept):\n")
+        session.print(token)
+        return 0
+    if args.action == "revoke":
+        if args.target is None:
+            raise InvalidInput("`ledger token revoke` needs the token's NAME", field="name")
+        count = TokenStore(session.location).revoke(args.target)
+        session.print(f"revoked {count} token(s) named {args.target!r}; running servers refuse them within a second")
+        return 0
+    return _list_tokens(session)
+
+
+def _list_tokens(session: Session) -> int:
+    from api import render
+    from api.auth import TokenStore
+
+    now = datetime.now(UTC)
+    tokens = TokenStore(session.location).tokens()
+    if session.args.json:
+        session.print(render.to_json([{**render.jsonable(t), "status": t.status(now)} for t in tokens]))
+        return 0
+    session.print(session.table(
+        ["name", "role", "status", "created_at", "expires_at", "revoked_at"],
+        [(t.name, t.role, t.status(now), t.created_at, t.expires_at, t.revoked_at) for t in tokens],
+    ))
     return 0
+
+
+def _expiry(text: str) -> datetime:
+    """`--expires`: a span from now (90d, 12h, 30m), a date (the end of that UTC day) or a timestamp."""
+    units = {"d": "days", "h": "hours", "m": "minutes"}
+    if text[:-1].isdigit() and text[-1:] in units:
+        return datetime.now(UTC) + timedelta(**{units[text[-1]]: int(text[:-1])})
+    try:
+        return _moment(text, "expires", end_of_day=True)
+    except InvalidInput:
+        raise InvalidInput(f"{text!r} is not a span such as 90d, 12h or 30m, a date or a timestamp "
+                           "with an offset", field="expires") from None
 
 
 def cmd_schema(session: Session) -> int:
@@ -653,10 +699,14 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("programme", nargs="?", help="the programme whose plan to show (default: the bundled one)")
     _serve_options(sub)
     sub.add_argument("--no-serve", action="store_true", help="stop after showing the plan")
-    sub = command("token", cmd_token, "create an API bearer token (printed once)")
-    sub.add_argument("action", choices=["create"])
-    sub.add_argument("--role", required=True, choices=list(ROLES))
-    sub.add_argument("--name", help="who the token is for; shown as recorded_by (token:NAME)")
+    sub = command("token", cmd_token, "create (printed once), list or revoke API bearer tokens")
+    sub.add_argument("action", choices=["create", "list", "revoke"])
+    sub.add_argument("target", nargs="?", metavar="NAME", help="revoke: the name of the token(s) to revoke")
+    sub.add_argument("--role", choices=list(ROLES), help="create: the token's role")
+    sub.add_argument("--name", help="create: who the token is for; shown as recorded_by (token:NAME)")
+    sub.add_argument("--expires", help="create: 90d, 12h, 30m, a date or a timestamp (default never)")
+    sub.add_argument("--json", action="store_true", help="list: print JSON instead of a table")
+    sub.add_argument("--wide", action="store_true", help="list: show every column in full")
     command("migrate", cmd_migrate, "create or upgrade the PostgreSQL read model's tables")
     command("rebuild", cmd_rebuild, "rebuild the PostgreSQL read model from the store (COPY, then swap)")
     sub = command("project", cmd_project, "bring the PostgreSQL read model up to date with the store")

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import psycopg
+
 from api.cli import main
 from scripts.synthetic_history import generate
 from tests.conftest import SAMPLE
@@ -47,7 +48,7 @@ def _rows_read(url: str) -> int:
 
 def test_plan_on_a_100k_entry_store_reads_no_event_row(postgres_url: str, tmp_path: Path) -> None:
     source = tmp_path / "history.jsonl"
-    source.write_text("".join(json.dumps(line) + "\n" for line in generate(ENTRIES)), encoding="utf-8")
+    source.write_text("".join(json.dumps(line) + "\n" for line in generate(ENTRIES, programmes=10)), encoding="utf-8")
     assert f"{ENTRIES} added" in _ledger(postgres_url, "import", str(source))
 
     before_rebuild = _rows_read(postgres_url)
@@ -55,7 +56,7 @@ def test_plan_on_a_100k_entry_store_reads_no_event_row(postgres_url: str, tmp_pa
     before = _rows_read(postgres_url)
     assert before - before_rebuild >= ENTRIES  # the counter sees a command that reads the whole log
 
-    plan = json.loads(_ledger(postgres_url, "plan", "--as-of", "2030-01-01", "--json"))
+    plan = json.loads(_ledger(postgres_url, "plan", "programme-0", "--as-of", "2030-01-01", "--json"))
     read_by_plan = _rows_read(postgres_url) - before
 
     assert plan["id"] == "programme-0"
