@@ -15,6 +15,7 @@ from typing import Any
 
 import anyio
 import asyncpg
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -26,13 +27,16 @@ from strawberry.asgi import GraphQL
 from api.auth import TokenStore, principal_from_header
 from api.context import LedgerContext, Services
 from api.live import InMemoryProjection, LiveFeed, PostgresProjection
+from api.metrics import Metrics, MetricsMiddleware, Positions
 from api.reader import InMemoryReader, Reader
 from api.response_cache import ResponseCache
 from api.schema import build_schema
 from api.settings import ApiSettings
+from api.status import lag
 from ledger.application import LedgerApplication, open_ledger
 from ledger.errors import AccessDenied
 from projections.memory import InMemoryReadModel
+from projections.pg_leader import Leadership
 from projections.pg_projector import PostgresProjector
 from projections.pg_reader import PostgresReader
 from projections.pg_schema import migrate
@@ -147,7 +151,9 @@ async def _read_side(
     async with pool.acquire() as connection:
         await migrate(connection)
     reader = PostgresReader(pool)
-    feed = LiveFeed(PostgresProjection(PostgresProjector(app, pool), reader))
+    leadership = Leadership(settings.store.url, "api")  # one projector per database: the leader's
+    stack.push_async_callback(leadership.close)
+    feed = LiveFeed(PostgresProjection(PostgresProjector(app, pool), reader, leadership, settings.projector))
     # A dedicated connection for LISTEN: pooled connections UNLISTEN when released.
     listener = await asyncpg.connect(settings.store.url)
     stack.push_async_callback(listener.close)
@@ -187,11 +193,18 @@ def create_app(settings: ApiSettings) -> Starlette:
             return JSONResponse({"status": "store unreachable", "error": type(error).__name__}, status_code=503)
         return JSONResponse({"status": "ok", "position": position, "read_model_position": services.reader.position})
 
+    metrics = Metrics(lambda: _positions(holder.get("services")))
+
+    async def metrics_page(_: Request) -> Response:
+        text = await anyio.to_thread.run_sync(generate_latest, metrics.registry)  # reads the store: off the loop
+        return Response(text, media_type=CONTENT_TYPE_LATEST)
+
     starlette = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
+            Route("/metrics", metrics_page),
         ],
         lifespan=lifespan,
     )
@@ -212,4 +225,21 @@ def create_app(settings: ApiSettings) -> Starlette:
             ResponseCache, position=lambda: s.reader.position if (s := services("services")) else None,
             still_valid=still_valid)
     starlette.add_middleware(Guard, settings=settings)  # outermost: size and time limits first
+    starlette.add_middleware(MetricsMiddleware, metrics=metrics)  # around the guard: 413s and 504s count too
     return starlette
+
+
+def _positions(services: Services | None) -> Positions | None:
+    """The positions and lag `/metrics` exports; None before the services exist."""
+    if services is None:
+        return None
+    store = services.app.last_position()
+    read = services.reader.position
+    behind = lag(services.app, store, read)
+    leadership = getattr(services.feed.projection, "leadership", None)
+    return Positions(store, read, behind.entries, behind.seconds, None if leadership is None else leadership.leads)
+
+
+def app_from_environment() -> Starlette:
+    """The application as configured by LEDGER_* variables: what each `ledger serve --workers N` worker runs."""
+    return create_app(ApiSettings.from_environment())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import os
 import sys
@@ -491,6 +492,58 @@ def _expiry(text: str) -> datetime:
                            "with an offset", field="expires") from None
 
 
+def cmd_status(session: Session) -> int:
+    """Store position, read-model position and lag, schema version, projector leader, tokens."""
+    from api import render
+    from api.auth import TokenStore
+    from api.status import Status, lag, read_model_facts
+
+    app = session.app
+    store_position = app.last_position()
+    tokens = TokenStore(session.location).tokens()
+    now = datetime.now(UTC)
+    active = sum(1 for t in tokens if t.status(now) == "active")
+    if session.location.is_postgres:
+
+        async def facts(pool: Any) -> tuple[int, int | None, str | None]:
+            return await read_model_facts(pool)
+
+        position, version, leader = asyncio.run(_with_pool_of(session, facts))
+        behind = lag(app, store_position, position)
+        status = Status(session.location.describe(), store_position, "postgres", position, behind.entries,
+                        behind.seconds, version, leader, active, len(tokens))
+    else:
+        status = Status(session.location.describe(), store_position, "memory (built by each server)", None,
+                        None, None, None, None, active, len(tokens))
+    if session.args.json:
+        session.print(render.to_json(status))
+        return 0
+    lines = [
+        ("store", f"{status.store} at position {status.store_position}"),
+        ("read model", status.read_model if status.read_model_position is None else
+         f"{status.read_model} at position {status.read_model_position}, schema version {status.schema_version}"),
+        ("lag", "-" if status.lag_entries is None else f"{status.lag_entries} entries, {status.lag_seconds:.1f} s"),
+        ("projector leader", status.projector_leader or ("none" if status.read_model_position is not None else "-")),
+        ("tokens", f"{status.tokens_active} active of {status.tokens_total}"),
+    ]
+    session.print("\n".join(f"{name + ':':18}{value}" for name, value in lines))
+    return 0
+
+
+async def _with_pool_of(session: Session, work: Callable[[Any], Awaitable[T]]) -> T:
+    import asyncpg
+
+    pool = await asyncpg.create_pool(session.location.url, min_size=1, max_size=2)
+    try:
+        async with pool.acquire() as connection:
+            from projections.pg_schema import migrate
+
+            await migrate(connection)
+        return await work(pool)
+    finally:
+        await pool.close()
+
+
 def cmd_schema(session: Session) -> int:
     from api.schema import build_schema
     from api.settings import ApiSettings
@@ -512,13 +565,29 @@ def cmd_serve(session: Session) -> int:
     settings = ApiSettings.from_environment(session.args.database)
     if session.args.no_graphiql:
         settings = replace(settings, graphiql=False)
+    if session.args.no_projector:
+        settings = replace(settings, projector=False)
     if not settings.store.is_postgres:
         session.args.needs_folder = True
         session._refuse_a_missing_sqlite_file()
         if not settings.store.sqlite_path.exists():
             session.err.write(f"no ledger at {settings.store.sqlite_path} yet: serving a new, empty one\n")
-    session.err.write(f"serving {settings.store.describe()} on http://{session.args.host}:{session.args.port}/graphql\n")
-    uvicorn.run(create_app(settings), host=session.args.host, port=session.args.port, log_level="info")
+    workers = _positive(str(session.args.workers), "workers", 1)
+    if workers > 1 and settings.chosen_read_model != "postgres":
+        raise InvalidInput("several workers need a PostgreSQL store and its read model: each worker's in-memory "
+                           "model would answer a query sent after a write to another worker without it",
+                           field="workers")
+    host, port = session.args.host, session.args.port
+    session.err.write(f"serving {settings.store.describe()} on http://{host}:{port}/graphql"
+                      f"{f' with {workers} workers' if workers > 1 else ''}\n")
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        return 0
+    # Each worker process builds its app from the environment, so the settings travel there.
+    os.environ.update({"LEDGER_DATABASE_URL": settings.store.url, "LEDGER_GRAPHIQL": "1" if settings.graphiql else "0",
+                       "LEDGER_PROJECTOR": "1" if settings.projector else "0"})
+    uvicorn.run("api.app:app_from_environment", factory=True, workers=workers, host=host, port=port,
+                log_level="info")
     return 0
 
 
@@ -575,7 +644,11 @@ def cmd_rebuild(session: Session) -> int:
 
 
 def cmd_project(session: Session) -> int:
-    """Run the projector: catch the read model up with the store (and with --follow, keep it up)."""
+    """Run the projector: catch the read model up with the store (and with --follow, keep it up).
+
+    With --follow this process competes for the projector leadership: it projects while it
+    leads, and stands by (taking over within a poll interval) while another process leads.
+    """
     from projections.pg_projector import PostgresProjector
     from projections.pg_schema import migrate
 
@@ -586,15 +659,44 @@ def cmd_project(session: Session) -> int:
         async with pool.acquire() as connection:
             await migrate(connection)
         projector = PostgresProjector(app, pool, batch=session.args.batch)
-        position = await projector.catch_up()
-        while session.args.follow:
-            await asyncio.sleep(0.5)
-            position = await projector.catch_up()
-        return position
+        if not session.args.follow:
+            return await projector.catch_up()  # one catch-up is safe beside any leader
+        return await _follow(session, app, projector)
 
     position = asyncio.run(_with_pool(session, work))
     session.print(f"read model at position {position}")
     return 0
+
+
+async def _follow(session: Session, app: LedgerApplication, projector: Any) -> int:
+    """Lead the projector when the lock is free; catch up on every NOTIFY and every poll, until stopped."""
+    import asyncpg
+
+    from api.settings import ApiSettings
+    from projections.pg_leader import Leadership
+
+    poll = ApiSettings.from_environment(session.args.database).poll_seconds
+    leadership = Leadership(session.location.url, "projector")
+    woken = asyncio.Event()
+    listener = await asyncpg.connect(session.location.url)
+    await listener.add_listener(app.recorder.channel_name, lambda *_: woken.set())  # type: ignore[attr-defined]
+    leading = None
+    try:
+        while True:
+            now_leads = await leadership.try_lead()
+            if now_leads != leading:
+                leading = now_leads
+                session.err.write("leading the projector\n" if leading else
+                                  "standing by: another process leads the projector\n")
+                session.err.flush()
+            if leading:
+                await projector.catch_up()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(woken.wait(), timeout=poll)
+            woken.clear()
+    finally:
+        await listener.close()
+        await leadership.close()
 
 
 def cmd_run(session: Session) -> int:
@@ -712,6 +814,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = command("project", cmd_project, "bring the PostgreSQL read model up to date with the store")
     sub.add_argument("--batch", type=int, default=1000, help="entries per transaction")
     sub.add_argument("--follow", action="store_true", help="keep following new entries until stopped")
+    sub = command("status", cmd_status, "store and read-model positions, lag, projector leader, tokens",
+                  reads_only=True)
+    sub.add_argument("--json", action="store_true", help="print JSON instead of text")
     sub = command("schema", cmd_schema, "print the GraphQL schema (SDL)")
     sub.add_argument("--output", help="write to this file instead of standard output")
     return parser
@@ -721,6 +826,9 @@ def _serve_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--host", default="127.0.0.1")
     sub.add_argument("--port", type=int, default=8000)
     sub.add_argument("--no-graphiql", action="store_true", help="switch the GraphiQL page off")
+    sub.add_argument("--workers", default="1", help="API worker processes (more than 1 needs PostgreSQL)")
+    sub.add_argument("--no-projector", action="store_true",
+                     help="only read and follow: never lead the PostgreSQL projector (LEDGER_PROJECTOR=0)")
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:

@@ -53,6 +53,7 @@ class ApiSettings:
     poll_seconds: float = 0.5
     read_model: str | None = None  # "memory" or "postgres"; None chooses by the store
     response_cache: bool = True
+    projector: bool = True  # whether this process may lead the PostgreSQL projector (LEDGER_PROJECTOR)
 
     @property
     def chosen_read_model(self) -> str:
@@ -70,6 +71,7 @@ class ApiSettings:
             poll_seconds=_number(environ, "LEDGER_POLL_SECONDS", 0.5),
             read_model=_read_model(environ, store_location(database, environ)),
             response_cache=_flag(environ, "LEDGER_RESPONSE_CACHE", True),
+            projector=_flag(environ, "LEDGER_PROJECTOR", True),
         )
 
 
