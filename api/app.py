@@ -151,6 +151,11 @@ async def _read_side(
     async with pool.acquire() as connection:
         await migrate(connection)
     reader = PostgresReader(pool)
+    if settings.read_database_url:
+        # Queries go to the replica; the projector still writes on the primary.
+        replica = await asyncpg.create_pool(settings.read_database_url, min_size=1, max_size=10)
+        stack.push_async_callback(replica.close)
+        reader = PostgresReader(replica)
     leadership = Leadership(settings.store.url, "api")  # one projector per database: the leader's
     stack.push_async_callback(leadership.close)
     feed = LiveFeed(PostgresProjection(PostgresProjector(app, pool), reader, leadership, settings.projector))

@@ -75,16 +75,27 @@ class PostgresProjection:
         return self.leadership is None or await self.leadership.try_lead()
 
     async def catch_up(self) -> int:
-        if await self._leads():
-            await self.projector.catch_up()
-            return await self.reader.refresh_position()
+        """Bring the read side up to what the store holds now; returns the reader's position.
+
+        The reader may be a replica (LEDGER_READ_DATABASE_URL): the leader projects on the
+        primary, and everyone waits until the replica, where the next query goes, has it too.
+        """
         target = await anyio.to_thread.run_sync(self.projector.app.last_position)
-        while (position := await self.reader.refresh_position()) < target:
+        while (position := await self._reader_position()) < target:
             if await self._leads():
                 await self.projector.catch_up()
-                continue
+                if (position := await self._reader_position()) >= target:
+                    break
             await asyncio.sleep(FOLLOW_POLL_SECONDS)
         return position
+
+    async def _reader_position(self) -> int:
+        import asyncpg
+
+        try:
+            return await self.reader.refresh_position()
+        except asyncpg.UndefinedTableError:
+            return 0  # a replica that has not yet replayed the read model's creation
 
     async def entries_after(self, position: int, up_to: int) -> list[LogEntry]:
         found: list[LogEntry] = []
