@@ -27,6 +27,7 @@ from strawberry.asgi import GraphQL
 from api.auth import TokenStore, principal_from_header
 from api.context import LedgerContext, Services
 from api.live import InMemoryProjection, LiveFeed, PostgresProjection
+from api.logs import REQUEST_ID, use_json_logs
 from api.metrics import Metrics, MetricsMiddleware, Positions
 from api.reader import InMemoryReader, Reader
 from api.response_cache import ResponseCache
@@ -80,6 +81,7 @@ class Guard:
             return
         request_id = _request_id(scope)
         scope.setdefault("state", {})["request_id"] = request_id
+        REQUEST_ID.set(request_id)  # every log line written for this request carries it
         limit = self.settings.max_body_bytes
         declared = _content_length(scope)
         if declared is not None and declared > limit:
@@ -247,4 +249,7 @@ def _positions(services: Services | None) -> Positions | None:
 
 def app_from_environment() -> Starlette:
     """The application as configured by LEDGER_* variables: what each `ledger serve --workers N` worker runs."""
-    return create_app(ApiSettings.from_environment())
+    settings = ApiSettings.from_environment()
+    if settings.log_format == "json":
+        use_json_logs()  # a worker process starts with logging unconfigured
+    return create_app(settings)

@@ -580,14 +580,22 @@ def cmd_serve(session: Session) -> int:
     host, port = session.args.host, session.args.port
     session.err.write(f"serving {settings.store.describe()} on http://{host}:{port}/graphql"
                       f"{f' with {workers} workers' if workers > 1 else ''}\n")
+    log_options: dict[str, Any] = {}
+    if settings.log_format == "json":
+        from api.logs import use_json_logs
+
+        use_json_logs()
+        log_options = {"log_config": None}  # uvicorn's records go to the JSON handler, not its own
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info", **log_options)
         return 0
     # Each worker process builds its app from the environment, so the settings travel there.
-    os.environ.update({"LEDGER_DATABASE_URL": settings.store.url, "LEDGER_GRAPHIQL": "1" if settings.graphiql else "0",
-                       "LEDGER_PROJECTOR": "1" if settings.projector else "0"})
+    os.environ.update({
+        "LEDGER_DATABASE_URL": settings.store.url, "LEDGER_GRAPHIQL": "1" if settings.graphiql else "0",
+        "LEDGER_PROJECTOR": "1" if settings.projector else "0", "LEDGER_LOG_FORMAT": settings.log_format,
+    })
     uvicorn.run("api.app:app_from_environment", factory=True, workers=workers, host=host, port=port,
-                log_level="info")
+                log_level="info", **log_options)
     return 0
 
 

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from api.logs import log_format
 from ledger.errors import InvalidInput
 from ledger.settings import StoreLocation, store_location
 
@@ -55,6 +56,7 @@ class ApiSettings:
     response_cache: bool = True
     projector: bool = True  # whether this process may lead the PostgreSQL projector (LEDGER_PROJECTOR)
     read_database_url: str | None = None  # a replica the queries read from (LEDGER_READ_DATABASE_URL)
+    log_format: str = "text"  # or "json" (LEDGER_LOG_FORMAT)
 
     @property
     def chosen_read_model(self) -> str:
@@ -74,6 +76,7 @@ class ApiSettings:
             response_cache=_flag(environ, "LEDGER_RESPONSE_CACHE", True),
             projector=_flag(environ, "LEDGER_PROJECTOR", True),
             read_database_url=_read_database(environ, store_location(database, environ)),
+            log_format=log_format(environ.get("LEDGER_LOG_FORMAT")),
         )
 
 
