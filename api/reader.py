@@ -34,6 +34,8 @@ class Reader(Protocol):
 
     async def log_page(self, query: LogQuery) -> LogPage: ...
 
+    async def log_count(self, query: LogQuery) -> int: ...
+
     async def entry(self, entry_id: str) -> LogEntry | None: ...
 
 
@@ -61,6 +63,9 @@ class InMemoryReader:
 
     async def log_page(self, query: LogQuery) -> LogPage:
         return self.model.log_page(query)
+
+    async def log_count(self, query: LogQuery) -> int:
+        return self.model.audit.count(query)
 
     async def entry(self, entry_id: str) -> LogEntry | None:
         return self.model.audit.get(entry_id)

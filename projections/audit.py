@@ -3,7 +3,7 @@ later corrected or retracted it. Nothing here is ever hidden, only annotated."""
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -59,6 +59,8 @@ class LogQuery:
     recorded_to: datetime | None = None
     after: int = 0  # only entries with a greater position
     first: int = 100
+    before: int | None = None  # only entries with a smaller position
+    last: int | None = None  # the last this many matches instead of the first (backward paging)
 
     def matches(self, entry: LogEntry) -> bool:
         """Whether the entry passes every filter but the paging ones."""
@@ -77,10 +79,11 @@ class LogQuery:
 
 @dataclass
 class LogPage:
-    """A page of the log and whether more follows."""
+    """A page of the log, whether more follows it and (paging backward) whether more precedes it."""
 
     entries: list[LogEntry] = field(default_factory=list)
     has_more: bool = False
+    has_previous: bool = False
 
 
 def subjects_of(recorded: RecordedEntry) -> frozenset[str]:
@@ -140,10 +143,14 @@ class AuditLog:
             self._entries[index] = replace(target, corrected_by=(*target.corrected_by, view.entry_id))
 
     def page(self, query: LogQuery) -> LogPage:
-        """The entries after `query.after` that match, at most `query.first` of them."""
+        """The entries between `query.after` and `query.before` that match: the first `query.first`,
+        or with `query.last` the last that many."""
         start = _first_after(self._entries, query.after)
+        end = len(self._entries) if query.before is None else _first_at(self._entries, query.before)
+        if query.last is not None:
+            return self._last(query, start, end)
         page = LogPage()
-        for entry in self._entries[start:]:
+        for entry in self._entries[start:end]:
             if not query.matches(entry):
                 continue
             if len(page.entries) == query.first:
@@ -151,6 +158,23 @@ class AuditLog:
                 break
             page.entries.append(entry)
         return page
+
+    def _last(self, query: LogQuery, start: int, end: int) -> LogPage:
+        assert query.last is not None
+        page = LogPage()
+        for entry in reversed(self._entries[start:end]):
+            if not query.matches(entry):
+                continue
+            if len(page.entries) == query.last:
+                page.has_previous = True
+                break
+            page.entries.append(entry)
+        page.entries.reverse()
+        return page
+
+    def count(self, query: LogQuery) -> int:
+        """How many entries match the filters, whatever the paging."""
+        return sum(1 for entry in self._entries if query.matches(entry))
 
     def entries(self, programme: str | None = None) -> Iterable[LogEntry]:
         """Every entry, optionally of one programme."""
@@ -168,3 +192,7 @@ class AuditLog:
 
 def _first_after(entries: Sequence[LogEntry], position: int) -> int:
     return bisect_right(entries, position, key=lambda e: e.position)
+
+
+def _first_at(entries: Sequence[LogEntry], position: int) -> int:
+    return bisect_left(entries, position, key=lambda e: e.position)
