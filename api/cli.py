@@ -7,8 +7,6 @@ Errors print `error [CODE]: message` on stderr and exit with status 2.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import getpass
 import os
 import sys
@@ -65,6 +63,13 @@ def _moment(text: str, field: str, *, end_of_day: bool) -> datetime:
     return _datetime(text, field)
 
 
+def _run(work: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to its end (asyncio is imported here: `ledger --help` does not need it)."""
+    import asyncio
+
+    return asyncio.run(work)
+
+
 class Session:
     """What one command needs: the store, and a read model caught up with it."""
 
@@ -109,10 +114,10 @@ class Session:
         from api.settings import ApiSettings
 
         if ApiSettings.from_environment(self.args.database).chosen_read_model == "postgres":
-            return asyncio.run(self._ask_postgres(question))
+            return _run(self._ask_postgres(question))
         from api.reader import InMemoryReader
 
-        return asyncio.run(question(InMemoryReader(self.read_model())))
+        return _run(question(InMemoryReader(self.read_model())))
 
     async def _ask_postgres(self, question: Callable[[Reader], Coroutine[Any, Any, T]]) -> T:
         """Bring the read model up to the store (only the entries it lacks), then ask it."""
@@ -508,7 +513,7 @@ def cmd_status(session: Session) -> int:
         async def facts(pool: Any) -> tuple[int, int | None, str | None]:
             return await read_model_facts(pool)
 
-        position, version, leader = asyncio.run(_with_pool_of(session, facts))
+        position, version, leader = _run(_with_pool_of(session, facts))
         behind = lag(app, store_position, position)
         status = Status(session.location.describe(), store_position, "postgres", position, behind.entries,
                         behind.seconds, version, leader, active, len(tokens))
@@ -626,7 +631,7 @@ def cmd_migrate(session: Session) -> int:
         async with pool.acquire() as connection:
             return await migrate(connection)
 
-    version = asyncio.run(_with_pool(session, work))
+    version = _run(_with_pool(session, work))
     session.print(f"read model schema at version {version}")
     return 0
 
@@ -644,7 +649,7 @@ def cmd_rebuild(session: Session) -> int:
         return await rebuild(app, pool, bars.update)
 
     try:
-        position = asyncio.run(_with_pool(session, work))
+        position = _run(_with_pool(session, work))
     finally:
         bars.close()
     session.print(f"read model rebuilt up to position {position} and swapped in")
@@ -671,13 +676,16 @@ def cmd_project(session: Session) -> int:
             return await projector.catch_up()  # one catch-up is safe beside any leader
         return await _follow(session, app, projector)
 
-    position = asyncio.run(_with_pool(session, work))
+    position = _run(_with_pool(session, work))
     session.print(f"read model at position {position}")
     return 0
 
 
 async def _follow(session: Session, app: LedgerApplication, projector: Any) -> int:
     """Lead the projector when the lock is free; catch up on every NOTIFY and every poll, until stopped."""
+    import asyncio
+    import contextlib
+
     import asyncpg
 
     from api.settings import ApiSettings
