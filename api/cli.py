@@ -103,10 +103,20 @@ class Session:
             )
 
     def read_model(self) -> InMemoryReadModel:
+        """The log replayed into memory, with a progress bar for a long one (the model's own
+        catch_up has no progress hook, so the reading loop is spelled out here)."""
+        from api.progress import Bars
         from projections.memory import InMemoryReadModel
 
-        model = InMemoryReadModel()
-        model.catch_up(self.app)
+        model, bars, app = InMemoryReadModel(), Bars(self.err), self.app
+        total = app.last_position()
+        try:
+            while chunk := app.read(model.position, 5000):
+                for recorded in chunk:
+                    model.apply(recorded)
+                bars.update("reading", model.position, total)
+        finally:
+            bars.close()
         return model
 
     def ask(self, question: Callable[[Reader], Coroutine[Any, Any, T]]) -> T:

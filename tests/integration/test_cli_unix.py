@@ -382,6 +382,15 @@ def test_a_long_export_shows_a_bar_on_a_terminal_and_nothing_when_piped(
     assert piped.err == ""
 
 
+def test_a_question_on_a_long_log_shows_the_reading_on_a_terminal(sqlite_url: str, big_file: Path) -> None:
+    assert ledger(sqlite_url, "import", str(big_file)).code == 0
+    code, out, err = _with_terminal(sqlite_url, "log", "--limit", "1", "--json")
+    assert code == 0, err
+    assert json.loads(out)[0]["position"] == 1
+    assert "reading" in err
+    assert "2500/2500" in err
+
+
 def test_a_small_import_draws_no_bar(sqlite_url: str) -> None:
     code, _out, err = _with_terminal(sqlite_url, "import", str(SAMPLE))
     assert code == 0
