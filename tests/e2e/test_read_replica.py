@@ -14,6 +14,7 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +67,7 @@ def pair() -> Iterator[Pair]:
                      f"-c recovery_min_apply_delay={APPLY_DELAY}")
         with psycopg.connect(f"postgresql://postgres@127.0.0.1:{primary_port}/postgres", autocommit=True) as admin:
             admin.execute("CREATE DATABASE ledger")
+        _wait_for_database(f"postgresql://postgres@127.0.0.1:{replica_port}/ledger")  # replayed a second late
         yield Pair(f"postgresql://postgres@127.0.0.1:{primary_port}/ledger",
                    f"postgresql://postgres@127.0.0.1:{replica_port}/ledger")
     finally:
@@ -73,6 +75,18 @@ def pair() -> Iterator[Pair]:
             if (data / "postmaster.pid").exists():
                 _as_postgres(str(BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _wait_for_database(url: str, limit: float = 60.0) -> None:
+    deadline = time.monotonic() + limit
+    while True:
+        try:
+            with psycopg.connect(url, connect_timeout=5):
+                return
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def _replica_connections(pair: Pair) -> int:
