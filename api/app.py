@@ -50,7 +50,7 @@ from projections.pg_schema import migrate
 from projections.service import ReadService
 
 log = logging.getLogger("ledger.api")
-HEALTH_SECONDS = 0.5  # the most /healthz waits for the store, so it answers within a second
+HEALTH_SECONDS = 0.8  # the most /healthz waits for the store, so it answers within a second
 
 
 class LedgerGraphQL(GraphQL[LedgerContext, None]):
@@ -182,7 +182,7 @@ async def _read_side(
     """The reader and live feed for the chosen read model (closed by `stack`)."""
     if settings.chosen_read_model == "memory":
         model = InMemoryReadModel()
-        return ReadService(model), LiveFeed(InMemoryProjection(app, model))
+        return ReadService(model, offload=True), LiveFeed(InMemoryProjection(app, model))
     timeout = settings.store.connect_timeout_seconds
     pool = await asyncpg.create_pool(settings.store.url, min_size=1, max_size=10, timeout=timeout)
     stack.push_async_callback(pool.close)
@@ -191,7 +191,7 @@ async def _read_side(
     reader = PostgresReader(pool)
     if settings.read_database_url:
         # Queries go to the replica; the projector still writes on the primary.
-        replica = await asyncpg.create_pool(settings.read_database_url, min_size=1, max_size=10)
+        replica = await asyncpg.create_pool(settings.read_database_url, min_size=1, max_size=10, timeout=timeout)
         stack.push_async_callback(replica.close)
         reader = PostgresReader(replica)
     leadership = Leadership(settings.store.url, "api")  # one projector per database: the leader's
@@ -202,7 +202,7 @@ async def _read_side(
     await listener.connect()
     task = asyncio.create_task(listener.run())
     stack.push_async_callback(_cancel, task)
-    return ReadService(reader), feed
+    return ReadService(reader, offload=True), feed
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:

@@ -8,9 +8,12 @@ service; none of them knows which read model answers.
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
+import functools
+from collections.abc import Callable, Coroutine
 from datetime import UTC, date, datetime
 from typing import Any, Protocol, TypeVar
+
+import anyio
 
 from ledger.application import RecordedEntry
 from ledger.timeline import FactKey, Version
@@ -51,8 +54,16 @@ class ReadModel(Protocol):
 class ReadService:
     """Plans, comparisons, histories and the audit trail, from any read model."""
 
-    def __init__(self, model: ReadModel) -> None:
+    def __init__(self, model: ReadModel, *, offload: bool = False) -> None:
+        """With `offload`, the long pure computations (histories, trends) run in a worker thread,
+        so a server's event loop keeps answering meanwhile; synchronous callers leave it off."""
         self.model = model
+        self.offload = offload
+
+    async def _compute(self, function: Callable[..., T], *args: Any) -> T:
+        if self.offload:
+            return await anyio.to_thread.run_sync(functools.partial(function, *args))
+        return function(*args)
 
     @property
     def position(self) -> int:
@@ -94,7 +105,7 @@ class ReadService:
         source = self.model.source()
         require_actor(await _require_plan(source, programme, END_OF_TIME, recorded_as_of), actor)
         log, audit = await source.programme_log(programme)
-        return actor_history(log, audit, programme, actor, recorded_as_of)
+        return await self._compute(actor_history, log, audit, programme, actor, recorded_as_of)
 
     async def milestone_trend(
         self, programme: str, actors: list[str], waves: list[str], recorded_as_of: datetime, report_date: str,
@@ -103,7 +114,7 @@ class ReadService:
         source = self.model.source()
         await _require_plan(source, programme, END_OF_TIME, recorded_as_of)
         log, audit = await source.programme_log(programme)
-        return milestone_trend(log, audit, programme, actors, waves, recorded_as_of, report_date)
+        return await self._compute(milestone_trend, log, audit, programme, actors, waves, recorded_as_of, report_date)
 
     async def log_page(self, query: LogQuery) -> LogPage:
         """A filtered page of the audit trail."""

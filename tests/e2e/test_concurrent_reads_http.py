@@ -136,7 +136,13 @@ def questions(days: Days) -> dict[str, list[Question]]:
 
 
 def read_model_position(http: httpx.Client) -> int:
-    response = http.get("/healthz")
+    # /healthz gives up on the store after 0.8 s; on this loaded 2-core machine its probe thread
+    # can be starved while the catch-up and the readers run. That is not what this test checks,
+    # so a 503 is asked again (the bracket only widens).
+    for _attempt in range(5):
+        response = http.get("/healthz")
+        if response.status_code != 503:
+            break
     assert response.status_code == 200, response.text
     position: int = response.json()["read_model_position"]
     return position
