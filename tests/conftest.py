@@ -14,6 +14,15 @@ from tests import postgres
 SAMPLE = Path(__file__).parent / "data" / "sample.jsonl"
 
 
+def store_position(url: str) -> int:
+    """The last log position of the store at `url` (to check that nothing was written)."""
+    app = open_ledger(StoreLocation(url))
+    try:
+        return app.last_position()
+    finally:
+        app.close()
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> str:
     """The admin URL of the test PostgreSQL server (never skipped: no server is an error)."""

@@ -18,8 +18,7 @@ from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
 
 from api.cli import main
-from ledger.application import open_ledger
-from ledger.settings import StoreLocation
+from tests.conftest import store_position
 from tests.e2e.browser import (
     PUBLISHED,
     console_errors,
@@ -225,7 +224,7 @@ def test_the_readme_shows_the_pictures_this_file_makes_and_the_command_that_make
 def test_a_bad_recorded_as_of_is_named_on_the_page_and_the_plan_is_left_as_it_was(
     browser: webdriver.Chrome, public_server: RunningServer, database: str,
 ) -> None:
-    position = _position(database)
+    position = store_position(database)
     _open(browser, public_server, "2023-06-01")
     before = _table(browser, "actors")
     browser.find_element(By.ID, "recorded-as-of").send_keys("yesterday")
@@ -236,12 +235,6 @@ def test_a_bad_recorded_as_of_is_named_on_the_page_and_the_plan_is_left_as_it_wa
     assert "DateTime" in message
     assert _table(browser, "actors") == before
     assert console_errors(browser) == []
-    assert _position(database) == position
+    assert store_position(database) == position
 
 
-def _position(database: str) -> int:
-    app = open_ledger(StoreLocation(database))
-    try:
-        return app.last_position()
-    finally:
-        app.close()

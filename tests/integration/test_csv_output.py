@@ -9,8 +9,7 @@ import io
 import pytest
 
 from api.cli import main
-from ledger.application import open_ledger
-from ledger.settings import StoreLocation
+from tests.conftest import store_position
 
 
 @pytest.fixture(scope="module")
@@ -58,29 +57,23 @@ def test_history_log_and_trend_as_csv(database: str) -> None:
     assert {row["actual"] for row in trend} == {"2022-11-12"}
 
 
-def _position(database: str) -> int:
-    app = open_ledger(StoreLocation(database))
-    try:
-        return app.last_position()
-    finally:
-        app.close()
 
 
 def test_two_formats_at_once_is_an_error_that_says_so(database: str) -> None:
-    before = _position(database)
+    before = store_position(database)
     out, err = io.StringIO(), io.StringIO()
     status = main(["plan", "helseplattformen", "--json", "--format", "csv", "--database", database], out=out, err=err)
     assert status == 2
     assert err.getvalue() == "error [INVALID_INPUT]: format: --json and --format csv ask for two formats; give one\n"
     assert out.getvalue() == ""
-    assert _position(database) == before
+    assert store_position(database) == before
 
 
 def test_an_unknown_format_is_refused_by_name(database: str) -> None:
-    before = _position(database)
+    before = store_position(database)
     err = io.StringIO()
     with contextlib.redirect_stderr(err), pytest.raises(SystemExit) as stopped:
         main(["log", "--format", "xml", "--database", database])
     assert stopped.value.code == 2
     assert "argument --format: invalid choice: 'xml'" in err.getvalue()
-    assert _position(database) == before
+    assert store_position(database) == before

@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from api.cli import main
-from ledger.application import open_ledger
-from ledger.settings import StoreLocation
+from tests.conftest import store_position
 
 NS = {"svg": "http://www.w3.org/2000/svg"}
 
@@ -30,12 +29,6 @@ def _run(database: str, *arguments: str) -> tuple[int, str, str]:
     return status, out.getvalue(), err.getvalue()
 
 
-def _position(database: str) -> int:
-    app = open_ledger(StoreLocation(database))
-    try:
-        return app.last_position()
-    finally:
-        app.close()
 
 
 def test_trend_of_st_olavs_and_a_wave_as_json_and_svg(database: str, tmp_path: Path) -> None:
@@ -90,18 +83,18 @@ def test_compare_svg_shows_st_olavs_196_days_late_against_the_original_plan(data
 def test_bad_trend_requests_name_what_was_wrong_and_write_nothing(
     database: str, tmp_path: Path, arguments: list[str], message: str,
 ) -> None:
-    before = _position(database)
+    before = store_position(database)
     chart = tmp_path / "never.svg"
     status, out, err = _run(database, *arguments, "--svg", str(chart))
     assert status == 2
     assert message in err
     assert out == ""
     assert not chart.exists()
-    assert _position(database) == before
+    assert store_position(database) == before
 
 
 def test_an_unwritable_chart_file_is_an_error_that_names_it(database: str, tmp_path: Path) -> None:
-    before = _position(database)
+    before = store_position(database)
     target = tmp_path / "missing-folder" / "chart.svg"
     for arguments in (["trend", "helseplattformen", "pd1"],
                       ["compare", "helseplattformen", "--baseline", "original plan"]):
@@ -111,7 +104,7 @@ def test_an_unwritable_chart_file_is_an_error_that_names_it(database: str, tmp_p
         assert str(target) in err
         assert "No such file or directory" in err
         assert out == ""
-    assert _position(database) == before
+    assert store_position(database) == before
 
 
 def _readme_chart_commands() -> list[list[str]]:
