@@ -82,6 +82,7 @@ class LedgerGraphQL(GraphQL[LedgerContext, None]):
             authorization=request.headers.get("authorization"),
             request=request,
             response=response,
+            pin_reads=isinstance(request, Request),
         )
         await context.look_up_caller()
         return context

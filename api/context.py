@@ -36,10 +36,18 @@ class LedgerContext:
     request: Any = None
     response: Any = None
     connection_params: dict[str, Any] | None = field(default=None)
+    # An HTTP request's questions all read one log position; a WebSocket connection, which
+    # lives long and asks many times, reads the current one each time.
+    pin_reads: bool = False
+    _pinned: Reader | None = field(default=None, repr=False)
 
     @property
     def reader(self) -> Reader:
-        return self.services.reader
+        if not self.pin_reads:
+            return self.services.reader
+        if self._pinned is None:
+            self._pinned = self.services.reader.pinned()
+        return self._pinned
 
     # The caller looked up ahead of time (see `look_up_caller`): the principal, or why it failed.
     caller: tuple[Principal | None, LedgerError | None] | None = field(default=None)

@@ -95,6 +95,7 @@ async def _record(info: Info, type_name: str, role: str, value: Any) -> Recorded
         return problem_of(error)
     try:
         await context.services.feed.catch_up()  # read-your-writes: queries now include this entry
+        context.reader.release()  # and so do this request's next questions, pinned or not
         recorded = await context.reader.entry(receipt.entry_id)
     except Exception as error:
         if retryable(error, context.services.settings.store) is None:

@@ -51,6 +51,31 @@ class ReadModel(Protocol):
     def source(self) -> FactSource: ...
 
 
+class Pinned:
+    """A read model held at the source its first question took, until `release`.
+
+    One GraphQL request asks several questions (a programme and an actor's history, say); over
+    a pinned model they all see the same log position.
+    """
+
+    def __init__(self, model: ReadModel) -> None:
+        self._model = model
+        self._source: FactSource | None = None
+
+    @property
+    def position(self) -> int:
+        return self._model.position
+
+    def source(self) -> FactSource:
+        if self._source is None:
+            self._source = self._model.source()
+        return self._source
+
+    def release(self) -> None:
+        """Let the next question take the current source (after this request wrote something)."""
+        self._source = None
+
+
 class ReadService:
     """Plans, comparisons, histories and the audit trail, from any read model."""
 
@@ -59,6 +84,15 @@ class ReadService:
         so a server's event loop keeps answering meanwhile; synchronous callers leave it off."""
         self.model = model
         self.offload = offload
+
+    def pinned(self) -> ReadService:
+        """This service held at one source for a whole request (see `Pinned`)."""
+        return ReadService(Pinned(self.model), offload=self.offload)
+
+    def release(self) -> None:
+        """After a write: let the next question see it (a no-op unless pinned)."""
+        if isinstance(self.model, Pinned):
+            self.model.release()
 
     async def _compute(self, function: Callable[..., T], *args: Any) -> T:
         if self.offload:
