@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from api import render
+from api import render, verify_commands
 from api.app import create_app
 from api.auth import ROLES, TokenStore
 from api.schema import build_schema
@@ -66,6 +66,9 @@ class Session:
     def app(self) -> LedgerApplication:
         if self._app is None:
             self._app = open_ledger(self.location)
+            if self._app.leaf_upgrade is not None:
+                self.err.write(f"upgraded {self.location.describe()}: computed leaf hashes for the "
+                               f"{self._app.leaf_upgrade.rows} entries stored before them\n")
         return self._app
 
     def read_model(self) -> InMemoryReadModel:
@@ -394,6 +397,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--follow", action="store_true", help="keep following new entries until stopped")
     sub = command("schema", cmd_schema, "print the GraphQL schema (SDL)")
     sub.add_argument("--output", help="write to this file instead of standard output")
+    verify_commands.add_commands(command)
     return parser
 
 

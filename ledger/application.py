@@ -17,7 +17,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
-from ledger import append_only
+from ledger import append_only, leaves
 from ledger.codec import content_digest, encode_entry
 from ledger.entry import Entry, entry_id
 from ledger.errors import ImportRejected, KeyConflict, LedgerError, LineError
@@ -83,6 +83,7 @@ class LedgerApplication(Application[UUID]):
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
+        self.leaf_upgrade: leaves.Upgrade | None = None  # set when opening hashed rows stored before leaves
         self._write_lock = threading.Lock()
         self._snapshot_versions: dict[UUID, int] = {}
 
@@ -283,14 +284,21 @@ class LedgerApplication(Application[UUID]):
         """The greatest log position, 0 for an empty ledger."""
         return self.recorder.max_notification_id() or 0
 
+    def leaf_store(self) -> leaves.LeafStore:
+        """The leaf hashes stored beside the events (for digests, proofs and `ledger verify`)."""
+        return leaves.LeafStore(self.recorder, postgres=isinstance(self.recorder, leaves.PostgresLeafRecorder))
+
 
 def open_ledger(location: StoreLocation) -> LedgerApplication:
     """Connect to (and if needed create) the event store, with append-only tables."""
     if not location.is_postgres:
         location.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-    app = LedgerApplication(env=location.eventsourcing_env())
+    # The recorder writes each event's leaf hash in the event's own transaction (ledger.leaves).
+    env = {**location.eventsourcing_env(), "APPLICATION_RECORDER_TOPIC": leaves.recorder_topic(location.is_postgres)}
+    app = LedgerApplication(env=env)
     recorders: list[Any] = [app.recorder]
     if app.snapshots is not None:
         recorders.append(app.snapshots.recorder)
     append_only.protect(recorders, postgres=location.is_postgres)
+    app.leaf_upgrade = app.leaf_store().install()
     return app
