@@ -19,6 +19,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcodin
 
 from ledger import append_only, leaves
 from ledger.codec import content_digest, encode_entry
+from ledger.digest import ProvableLog
 from ledger.entry import Entry, entry_id
 from ledger.errors import ImportRejected, KeyConflict, LedgerError, LineError
 from ledger.programme import ProgrammeLedger, programme_id
@@ -84,6 +85,7 @@ class LedgerApplication(Application[UUID]):
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
         self.leaf_upgrade: leaves.Upgrade | None = None  # set when opening hashed rows stored before leaves
+        self._provable: ProvableLog | None = None
         self._write_lock = threading.Lock()
         self._snapshot_versions: dict[UUID, int] = {}
 
@@ -287,6 +289,12 @@ class LedgerApplication(Application[UUID]):
     def leaf_store(self) -> leaves.LeafStore:
         """The leaf hashes stored beside the events (for digests, proofs and `ledger verify`)."""
         return leaves.LeafStore(self.recorder, postgres=isinstance(self.recorder, leaves.PostgresLeafRecorder))
+
+    def provable_log(self) -> ProvableLog:
+        """Digests and proofs over the stored leaves, kept in memory by this process."""
+        if self._provable is None:
+            self._provable = ProvableLog(self.leaf_store())
+        return self._provable
 
 
 def open_ledger(location: StoreLocation) -> LedgerApplication:
