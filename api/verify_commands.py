@@ -41,7 +41,7 @@ def _write(session: Session, document: dict[str, Any], what: str) -> None:
     target = session.args.output
     if target:
         Path(target).write_text(text, encoding="utf-8")
-        session.err.write(f"{what} saved to {target}\n")
+        session.print(f"{what} saved to {target}")
     else:
         session.out.write(text)
 
