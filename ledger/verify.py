@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from ledger.digest import Digest
-from ledger.leaves import LeafStore, StoredRow, Upgrade, leaf_of
+from ledger.leaves import LeafStore, RawRow, Upgrade, leaf_of_row
 from ledger.merkle import MerkleTree, verify_consistency
 
 Progress = Callable[[int, int], None]
@@ -77,25 +77,26 @@ def verify_log(
     tree = MerkleTree()
     positions: list[int] = []
     findings: list[Finding] = []
-    altered: dict[int, StoredRow] = {}
+    altered: dict[int, RawRow] = {}
     stored_at: dict[int, bytes] = {}
-    for batch in store.rows(upto):
+    for batch in store.raw_rows(upto):
         for row in batch:
-            while stored is not None and stored[0] < row.position:
+            position = row[0]
+            while stored is not None and stored[0] < position:
                 findings.append(Finding(stored[0], "removed", GONE))
                 stored = next(leaves, None)
-            leaf = leaf_of(row.position, row.event)
+            leaf = leaf_of_row(row)
             tree.append(leaf)
-            positions.append(row.position)
-            if stored is None or stored[0] > row.position:
-                findings.append(Finding(row.position, "inserted", "this row has no leaf: the ledger did not write it"))
+            positions.append(position)
+            if stored is None or stored[0] > position:
+                findings.append(Finding(position, "inserted", "this row has no leaf: the ledger did not write it"))
                 continue
             if stored[1] != leaf:
-                altered[row.position] = row
-                stored_at[row.position] = stored[1]
+                altered[position] = row
+                stored_at[position] = stored[1]
             stored = next(leaves, None)
         if progress:
-            progress(batch[-1].position, upto)
+            progress(batch[-1][0], upto)
     while stored is not None:
         findings.append(Finding(stored[0], "removed", GONE))
         stored = next(leaves, None)
@@ -114,13 +115,13 @@ def verify_log(
     return report
 
 
-def _altered(altered: dict[int, StoredRow], stored_at: dict[int, bytes]) -> list[Finding]:
+def _altered(altered: dict[int, RawRow], stored_at: dict[int, bytes]) -> list[Finding]:
     """Altered rows, telling moved rows (one row's content now at another's position) apart."""
     moved: dict[int, int] = {}
     if len(altered) <= PAIRING_LIMIT:
         for position, row in altered.items():
             for other, leaf in stored_at.items():
-                if other != position and leaf_of(other, row.event) == leaf:
+                if other != position and leaf_of_row((other, *row[1:])) == leaf:
                     moved[position] = other
                     break
     return [
