@@ -25,6 +25,7 @@ from ledger.application import LedgerApplication, open_ledger
 from ledger.errors import ImportRejected, InvalidInput, LedgerError
 from ledger.exporter import export_lines
 from ledger.importer import import_text, resolve_source
+from ledger.roles import grant_app_role
 from ledger.settings import store_location
 from ledger.values import parse_date
 from projections.audit import LogQuery
@@ -294,6 +295,9 @@ def cmd_migrate(session: Session) -> int:
 
     version = asyncio.run(_with_pool(session, work))
     session.print(f"read model schema at version {version}")
+    if session.args.app_role:
+        tables = grant_app_role(session.app, session.args.app_role)
+        session.print(f"role {session.args.app_role} may SELECT and INSERT on {', '.join(tables)}, nothing more")
     return 0
 
 
@@ -390,7 +394,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("action", choices=["create"])
     sub.add_argument("--role", required=True, choices=list(ROLES))
     sub.add_argument("--name", help="who the token is for; shown as recorded_by (token:NAME)")
-    command("migrate", cmd_migrate, "create or upgrade the PostgreSQL read model's tables")
+    sub = command("migrate", cmd_migrate, "create or upgrade the PostgreSQL read model's tables")
+    sub.add_argument("--app-role", help="grant this role only SELECT and INSERT on the event store (ledger.roles)")
     command("rebuild", cmd_rebuild, "rebuild the PostgreSQL read model from the store (COPY, then swap)")
     sub = command("project", cmd_project, "bring the PostgreSQL read model up to date with the store")
     sub.add_argument("--batch", type=int, default=1000, help="entries per transaction")

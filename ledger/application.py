@@ -17,7 +17,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
-from ledger import append_only, leaves
+from ledger import append_only, leaves, roles
 from ledger.codec import content_digest, encode_entry
 from ledger.digest import ProvableLog
 from ledger.entry import Entry, entry_id
@@ -303,7 +303,12 @@ def open_ledger(location: StoreLocation) -> LedgerApplication:
         location.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     # The recorder writes each event's leaf hash in the event's own transaction (ledger.leaves).
     env = {**location.eventsourcing_env(), "APPLICATION_RECORDER_TOPIC": leaves.recorder_topic(location.is_postgres)}
-    app = LedgerApplication(env=env)
+    # A role that does not own the tables (ledger.roles) may only append: it creates nothing.
+    owner = not location.is_postgres or roles.owns_event_store(location) is not False
+    app = LedgerApplication(env=env if owner else {**env, "CREATE_TABLE": "n"})
+    if not owner:
+        app.leaf_store().require_installed()
+        return app
     recorders: list[Any] = [app.recorder]
     if app.snapshots is not None:
         recorders.append(app.snapshots.recorder)

@@ -29,12 +29,15 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg.sql import SQL, Literal
 
 from ledger import append_only
+from ledger.errors import InvalidInput
 from ledger.merkle import leaf_hash
 
 RawRow = tuple[int, Any, int, str, bytes]  # position, programme id as stored, sequence, topic, state
 TABLE = "ledger_leaves"
+INSERT_LOCK = 4242014  # the advisory lock every insert into the events table holds until it commits
 META = "ledger_leaves_meta"
 
 
@@ -102,9 +105,18 @@ class SQLiteLeafRecorder(SQLiteApplicationRecorder):
 class PostgresLeafRecorder(PostgresApplicationRecorder):
     """PostgreSQL events recorder that writes each event's leaf hash in the same transaction.
 
-    eventsourcing takes the events table's EXCLUSIVE lock for the insert, so leaves, like
-    events, are committed in position order.
+    Inserts are serialised, so positions (and leaves) are committed in position order. Where
+    eventsourcing takes the table's EXCLUSIVE lock for that, this takes a transaction-scoped
+    advisory lock: PostgreSQL lets only roles with UPDATE, DELETE or TRUNCATE on a table lock it
+    so, and the application's role (ledger.roles) has none of them.
     """
+
+    def __init__(self, datastore: Any, events_table_name: str = "stored_events") -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        self.lock_table_statements = [
+            self.lock_table_statements[0],  # SET LOCAL lock_timeout
+            SQL("SELECT pg_advisory_xact_lock({0})").format(Literal(INSERT_LOCK)),
+        ]
 
     def _fetch_ids_after_insert_events(
         self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -168,7 +180,8 @@ class LeafStore:
             )
             if cursor.fetchone() is None:
                 return None
-            if self.postgres:
+            if self.postgres:  # no insert (ours, or eventsourcing's own) while the old rows are hashed
+                cursor.execute(f"SELECT pg_advisory_xact_lock({INSERT_LOCK})")
                 cursor.execute(f"LOCK TABLE {self.events} IN EXCLUSIVE MODE")
             return self._hash_existing(cursor, now)
 
@@ -188,6 +201,16 @@ class LeafStore:
             (now if self.postgres else now.isoformat(), len(leaves), leaves[-1][0]),
         )
         return Upgrade(now, len(leaves), leaves[-1][0])
+
+    def require_installed(self) -> None:
+        """For a role that may not create tables: refuse to record into a store without leaf tables."""
+        with self.recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute("SELECT to_regclass(%s) IS NOT NULL AS found", (self.leaves,))
+            if not cursor.fetchone()["found"]:
+                raise InvalidInput(
+                    "this store has no leaf hashes yet and this role does not own its tables: run "
+                    "`ledger migrate` once as their owner", field="database",
+                )
 
     def upgrade(self) -> Upgrade | None:
         """What the first open of this store after the upgrade hashed, if it hashed existing rows."""
