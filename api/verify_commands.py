@@ -8,16 +8,20 @@ position) and 2, like every command, when its input is bad.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
+
+import asyncpg
 
 from ledger.digest import Digest, ProvableLog
 from ledger.entry import parse_entry_id
 from ledger.errors import InvalidInput, UnknownReference
 from ledger.programme import programme_id
 from ledger.verify import Report, verify_log
+from projections.pg_audit import ReadModelCheck, check_read_model, describe
 
 if TYPE_CHECKING:
     from api.cli import Session
@@ -66,10 +70,28 @@ def _bar(err: TextIO) -> Callable[[int, int], None]:
 
 
 def cmd_verify(session: Session) -> int:
+    if session.args.read_model and not session.location.is_postgres:
+        raise InvalidInput("--read-model checks the PostgreSQL read model; a SQLite store has none (it is "
+                           "rebuilt in memory from the log every time)", field="read-model")
     digests = [(path, read_digest(path)) for path in session.args.digest or ()]
     report = verify_log(session.app.leaf_store(), digests, _bar(session.err))
     _print_report(session, report)
-    return 0 if report.ok else 1
+    read_model_ok = _verify_read_model(session) if session.args.read_model else True
+    return 0 if report.ok and read_model_ok else 1
+
+
+def _verify_read_model(session: Session) -> bool:
+    async def work() -> ReadModelCheck:
+        pool = await asyncpg.create_pool(session.location.url, min_size=1, max_size=1)
+        try:
+            return await check_read_model(pool, session.app.leaf_store())
+        finally:
+            await pool.close()
+
+    check = asyncio.run(work())
+    for line in describe(check):
+        session.print(line)
+    return check.ok
 
 
 def _print_report(session: Session, report: Report) -> None:
@@ -122,6 +144,8 @@ def add_commands(command: Command) -> None:
     sub.add_argument("--tree-size", type=int, help="the digest of the first N entries instead")
     sub = command("verify", cmd_verify, "re-hash every stored row and check the log extends each saved digest")
     sub.add_argument("--digest", action="append", metavar="FILE", help="a digest saved earlier (repeatable)")
+    sub.add_argument("--read-model", action="store_true",
+                     help="also hold the PostgreSQL read model's entries against the log")
     sub = command("proof", cmd_proof, "an inclusion proof of an entry, or a consistency proof between two digests")
     sub.add_argument("entry", nargs="?", help="the entry id (programme:sequence) to prove")
     sub.add_argument("--digest", required=True, metavar="FILE", help="the digest whose tree the proof is for")
