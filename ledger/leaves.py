@@ -29,6 +29,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Literal
 
 from ledger import append_only
@@ -158,7 +159,10 @@ class LeafStore:
         blob, stamp = ("bytea", "timestamptz") if self.postgres else ("BLOB", "TEXT")
         with self.recorder.datastore.transaction(commit=True) as cursor:
             if self.postgres:
+                # One installer at a time, and no insert while this runs: taking the insert lock
+                # before touching the leaf table keeps the lock order of every writer (no deadlock).
                 cursor.execute("SELECT pg_advisory_xact_lock(4242013)")
+                cursor.execute(f"SELECT pg_advisory_xact_lock({INSERT_LOCK})")
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.leaves} (position BIGINT PRIMARY KEY, leaf {blob} NOT NULL)"
             )
@@ -168,11 +172,11 @@ class LeafStore:
             )
             append_only.protect_table(cursor, self.leaves, ("position",), postgres=self.postgres)
             append_only.protect_table(cursor, self.meta, ("id",), postgres=self.postgres)
-            # The meta row is written once, by whichever process gets here first; inserting it
+            # Row 1 is written once, by whichever process gets here first; on SQLite inserting it
             # also takes the write lock, so no event is written while the old rows are hashed.
-            now = datetime.now(UTC)
             # (INSERT ... WHERE NOT EXISTS, because the append-only trigger refuses even an
             # INSERT that ON CONFLICT would have ignored.)
+            now = datetime.now(UTC)
             cursor.execute(
                 f"INSERT INTO {self.meta} (id, upgraded_at, rows, last_position) SELECT 1, {self.mark}, 0, 0 "
                 f"WHERE NOT EXISTS (SELECT 1 FROM {self.meta} WHERE id = 1) RETURNING id",
@@ -180,8 +184,7 @@ class LeafStore:
             )
             if cursor.fetchone() is None:
                 return None
-            if self.postgres:  # no insert (ours, or eventsourcing's own) while the old rows are hashed
-                cursor.execute(f"SELECT pg_advisory_xact_lock({INSERT_LOCK})")
+            if self.postgres:  # nor from a process still running eventsourcing's own recorder
                 cursor.execute(f"LOCK TABLE {self.events} IN EXCLUSIVE MODE")
             return self._hash_existing(cursor, now)
 
@@ -194,7 +197,7 @@ class LeafStore:
         if not leaves:
             return None
         cursor.executemany(f"INSERT INTO {self.leaves} (position, leaf) VALUES ({self.mark}, {self.mark})", leaves)
-        # The meta table refuses UPDATE, so the placeholder row is replaced by a second row.
+        # Row 2, written only when existing rows were hashed, says how many (the table is append-only).
         cursor.execute(
             f"INSERT INTO {self.meta} (id, upgraded_at, rows, last_position) VALUES (2, {self.mark}, {self.mark}, "
             f"{self.mark})",
@@ -232,36 +235,24 @@ class LeafStore:
             )
             return int(cursor.fetchone()["p"])
 
-    def rows(self, upto: int, batch: int = 5000) -> Iterator[list[StoredRow]]:
-        """The events table's rows up to position `upto`, in position order, a batch at a time."""
-        after = 0
-        while after < upto:
-            with self.recorder.datastore.transaction(commit=False) as cursor:
-                cursor.execute(
-                    f"SELECT {self.position} AS position, originator_id, originator_version, topic, state "
-                    f"FROM {self.events} WHERE {self.position} > {self.mark} AND {self.position} <= {self.mark} "
-                    f"ORDER BY {self.position} LIMIT {self.mark}",
-                    (after, upto, batch),
-                )
-                found = [self._row(row) for row in cursor.fetchall()]
-            if not found:
-                return
-            yield found
-            after = found[-1].position
-
     def raw_rows(self, upto: int, batch: int = 10000) -> Iterator[list[RawRow]]:
-        """Like `rows`, but as plain tuples of what the row holds (for re-hashing many rows fast)."""
+        """The events table's rows up to position `upto`, in position order, a batch at a time, as plain
+        tuples of what each row holds (re-hashing many rows is then cheap)."""
         after = 0
         while after < upto:
             with self.recorder.datastore.transaction(commit=False) as cursor:
+                # Plain tuples, and on PostgreSQL binary results (no hex decoding of each bytea):
+                # building row objects and decoding text cost more than hashing the rows.
                 sqlite_cursor = getattr(cursor, "sqlite_cursor", None)
                 if sqlite_cursor is not None:
-                    sqlite_cursor.row_factory = None  # plain tuples: building sqlite3.Row objects costs a third
+                    sqlite_cursor.row_factory = None
+                else:
+                    cursor.row_factory = tuple_row
                 cursor.execute(
                     f"SELECT {self.position}, originator_id, originator_version, topic, state "
                     f"FROM {self.events} WHERE {self.position} > {self.mark} AND {self.position} <= {self.mark} "
                     f"ORDER BY {self.position} LIMIT {self.mark}",
-                    (after, upto, batch),
+                    (after, upto, batch), **({"binary": True} if self.postgres else {}),
                 )
                 found = [(r[0], r[1], r[2], r[3], _state_bytes(r[4])) for r in map(tuple_of, cursor.fetchall())]
             if not found:
@@ -279,7 +270,7 @@ class LeafStore:
                 cursor.execute(
                     f"SELECT position, leaf FROM {self.leaves} WHERE position > {self.mark} {bound}"
                     f"ORDER BY position LIMIT {self.mark}",
-                    (after, batch),
+                    (after, batch), **({"binary": True} if self.postgres else {}),
                 )
                 found = [(int(row["position"]), bytes(row["leaf"])) for row in cursor.fetchall()]
             if not found:
