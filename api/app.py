@@ -1,4 +1,4 @@
-"""The server: Starlette with the GraphQL endpoint (HTTP and WebSocket) and /healthz.
+"""The server: Starlette with the GraphQL endpoint (HTTP and WebSocket), /healthz and the web page.
 
 `create_app` is the composition root. Its lifespan opens the store, builds the read model and
 starts the follower; nothing connects to a database before the server starts.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -24,13 +25,19 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from api.auth import TokenStore
+from api.body_check import BodyCheck
 from api.context import LedgerContext, Services
+from api.listener import Listener
 from api.live import InMemoryProjection, LiveFeed, PostgresProjection
 from api.reader import Reader
 from api.response_cache import ResponseCache
-from api.schema import build_schema
+from api.retryable import RETRY_AFTER_SECONDS
+from api.schema import WRITE_STARTED, build_schema
 from api.settings import ApiSettings
+from api.web import graphiql_page, web_routes
+from ledger import strict_json
 from ledger.application import LedgerApplication, open_ledger
+from ledger.errors import InvalidInput, LedgerError
 from projections.memory import InMemoryReadModel
 from projections.pg_projector import PostgresProjector
 from projections.pg_reader import PostgresReader
@@ -38,6 +45,7 @@ from projections.pg_schema import migrate
 from projections.service import ReadService
 
 log = logging.getLogger("ledger.api")
+HEALTH_SECONDS = 0.5  # the most /healthz waits for the store, so it answers within a second
 
 
 class LedgerGraphQL(GraphQL[LedgerContext, None]):
@@ -47,19 +55,39 @@ class LedgerGraphQL(GraphQL[LedgerContext, None]):
         super().__init__(build_schema(settings), graphql_ide="graphiql" if settings.graphiql else None)
         self._holder = services_holder
 
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # strawberry's page loads GraphiQL from a CDN; ours loads the copy shipped in api/static.
+        return await graphiql_page()
+    def decode_json(self, data: str | bytes) -> object:
+        """Every body and WebSocket message is read strictly (api.body_check refuses HTTP bodies first).
+
+        A refusal is a JSONDecodeError, which strawberry answers as the client's mistake: a 400,
+        or closing the WebSocket with 4400, instead of a RecursionError in its handler.
+        """
+        try:
+            return strict_json.loads(data)
+        except InvalidInput as error:
+            text = data if isinstance(data, str) else data.decode("utf-8", "replace")
+            raise json.JSONDecodeError(f"the message {error.message}", text, 0) from None
+
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> LedgerContext:
-        return LedgerContext(
+        context = LedgerContext(
             services=self._holder["services"],
             request_id=request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex,
             authorization=request.headers.get("authorization"),
             request=request,
             response=response,
         )
+        await context.look_up_caller()
+        return context
 
 
-def _error(status: int, code: str, message: str, request_id: str) -> JSONResponse:
+def _error(status: int, code: str, message: str, request_id: str, *, retry_after: bool = False) -> JSONResponse:
     body = {"errors": [{"message": message, "extensions": {"code": code, "requestId": request_id}}]}
-    return JSONResponse(body, status_code=status, headers={"x-request-id": request_id})
+    headers = {"x-request-id": request_id}
+    if retry_after:
+        headers["retry-after"] = str(RETRY_AFTER_SECONDS)
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 class Guard:
@@ -109,9 +137,16 @@ class Guard:
                     scope, receive, send)
         except TimeoutError:
             log.warning("request %s timed out after %.1fs", request_id, self.settings.request_timeout_seconds)
-            if not started:
-                await _error(504, "TIMEOUT", "the request took too long and was stopped", request_id)(
-                    scope, receive, send)
+            if started:
+                return
+            if scope["state"].get(WRITE_STARTED):
+                # The entry was handed to the store: it may be saved, so "stopped" would mislead.
+                await _error(504, "OUTCOME_UNKNOWN", "the request took too long after the write began, so it may "
+                             "or may not have been saved; retry with the same key, it is idempotent", request_id,
+                             retry_after=True)(scope, receive, send)
+                return
+            await _error(504, "TIMEOUT", "the request took too long and was stopped; nothing was written",
+                         request_id)(scope, receive, send)
 
 
 class _BodyTooLarge(Exception):
@@ -142,17 +177,29 @@ async def _read_side(
     if settings.chosen_read_model == "memory":
         model = InMemoryReadModel()
         return ReadService(model), LiveFeed(InMemoryProjection(app, model))
-    pool = await asyncpg.create_pool(settings.store.url, min_size=1, max_size=10)
+    timeout = settings.store.connect_timeout_seconds
+    pool = await asyncpg.create_pool(settings.store.url, min_size=1, max_size=10, timeout=timeout)
     stack.push_async_callback(pool.close)
     async with pool.acquire() as connection:
         await migrate(connection)
     reader = PostgresReader(pool)
     feed = LiveFeed(PostgresProjection(PostgresProjector(app, pool), reader))
     # A dedicated connection for LISTEN: pooled connections UNLISTEN when released.
-    listener = await asyncpg.connect(settings.store.url)
-    stack.push_async_callback(listener.close)
-    await listener.add_listener(app.recorder.channel_name, feed.wake)  # type: ignore[attr-defined]
+    listener = Listener(settings.store.url, app.recorder.channel_name, feed.wake, timeout)  # type: ignore[attr-defined]
+    await listener.connect()
+    task = asyncio.create_task(listener.run())
+    stack.push_async_callback(_cancel, task)
     return ReadService(reader), feed
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def _unhealthy(body: dict[str, Any]) -> JSONResponse:
+    return JSONResponse(body, status_code=503, headers={"retry-after": str(RETRY_AFTER_SECONDS)})
 
 
 def create_app(settings: ApiSettings) -> Starlette:
@@ -180,18 +227,28 @@ def create_app(settings: ApiSettings) -> Starlette:
     async def healthz(request: Request) -> Response:
         services = holder.get("services")
         if services is None:
-            return JSONResponse({"status": "starting"}, status_code=503)
+            return _unhealthy({"status": "starting"})
         try:
-            position = await anyio.to_thread.run_sync(services.app.last_position)
-        except Exception as error:  # any store failure means "not healthy"; say which
-            return JSONResponse({"status": "store unreachable", "error": type(error).__name__}, status_code=503)
-        return JSONResponse({"status": "ok", "position": position, "read_model_position": services.reader.position})
+            # A limited wait in a thread the probe may leave behind: /healthz answers within a
+            # second however the store fails, even when it accepts connections but never replies.
+            with anyio.fail_after(HEALTH_SECONDS):
+                position = await anyio.to_thread.run_sync(services.app.last_position, abandon_on_cancel=True)
+        except TimeoutError:
+            return _unhealthy({"status": "store unreachable", "error": f"no answer within {HEALTH_SECONDS} s"})
+        except LedgerError as error:
+            return _unhealthy({"status": "store unreachable", "error": error.message})
+        read_model = services.reader.position
+        if services.feed.failure is not None:
+            return _unhealthy({"status": "read model behind", "error": services.feed.failure,
+                               "position": position, "read_model_position": read_model})
+        return JSONResponse({"status": "ok", "position": position, "read_model_position": read_model})
 
     starlette = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
+            *web_routes(lambda: holder.get("services")),
         ],
         lifespan=lifespan,
     )
@@ -199,5 +256,6 @@ def create_app(settings: ApiSettings) -> Starlette:
         services = holder.get  # looked up per request: the services exist once the lifespan ran
         starlette.add_middleware(
             ResponseCache, position=lambda: s.reader.position if (s := services("services")) else None)
+    starlette.add_middleware(BodyCheck)  # before the cache, which parses the body too
     starlette.add_middleware(Guard, settings=settings)  # outermost: size and time limits first
     return starlette

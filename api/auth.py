@@ -18,6 +18,7 @@ from typing import Any
 import psycopg
 
 from ledger.errors import AccessDenied, InvalidInput
+from ledger.outage import unavailable
 from ledger.settings import StoreLocation
 
 ROLES = ("reader", "recorder", "admin")
@@ -55,8 +56,18 @@ class TokenStore:
 
     @contextmanager
     def _cursor(self) -> Iterator[Any]:
+        try:
+            with self._connected_cursor() as cursor:
+                yield cursor
+        except (psycopg.OperationalError, sqlite3.OperationalError) as error:
+            raise unavailable(self.location, error) from None
+
+    @contextmanager
+    def _connected_cursor(self) -> Iterator[Any]:
         if self.location.is_postgres:
-            with psycopg.connect(self.location.url, autocommit=True) as connection, connection.cursor() as cursor:
+            timeout = self.location.connect_timeout_seconds
+            with psycopg.connect(self.location.url, autocommit=True, connect_timeout=timeout) as connection, \
+                    connection.cursor() as cursor:
                 yield cursor
         else:
             database = sqlite3.connect(self.location.sqlite_path, timeout=10)
@@ -79,6 +90,10 @@ class TokenStore:
                 (_hash(token), principal.name, role, datetime.now(UTC).isoformat()),
             )
         return token, principal
+
+    def knows(self, token: str) -> bool:
+        """Whether `token` was looked up before (so `principal` needs no database)."""
+        return _hash(token) in self._known
 
     def principal(self, token: str) -> Principal | None:
         """The principal of a token, or None if the token is unknown."""

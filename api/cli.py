@@ -16,15 +16,19 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from api import render, verify_commands
+from api import csv_tables, render, verify_commands
 from api.app import create_app
 from api.auth import ROLES, TokenStore
+from api.charts.gantt import gantt_svg
+from api.charts.mta import mta_svg
+from api.log_redaction import uvicorn_log_config
 from api.schema import build_schema
 from api.settings import ApiSettings
 from ledger.application import LedgerApplication, open_ledger
 from ledger.errors import ImportRejected, InvalidInput, LedgerError
 from ledger.exporter import export_lines
 from ledger.importer import import_text, resolve_source
+from ledger.outage import is_store_failure, probe, unavailable
 from ledger.roles import grant_app_role
 from ledger.settings import store_location
 from ledger.values import parse_date
@@ -33,6 +37,8 @@ from projections.memory import InMemoryReadModel
 from projections.pg_projector import PostgresProjector
 from projections.pg_rebuild import rebuild
 from projections.pg_schema import migrate
+from projections.plan import END_OF_TIME
+from projections.trend import EFFECTIVE, REPORT_DATES, split_subjects
 
 DEFAULT_DATASET = "helseplattformen"
 
@@ -87,6 +93,23 @@ class Session:
 
     def print(self, text: str) -> None:
         print(text, file=self.out)
+
+    def output_format(self) -> str:
+        """table, json or csv (`--json` is short for `--format json`)."""
+        chosen = str(getattr(self.args, "format", None) or "table")
+        if getattr(self.args, "json", False):
+            if chosen not in ("table", "json"):
+                raise InvalidInput(f"--json and --format {chosen} ask for two formats; give one", field="format")
+            return "json"
+        return chosen
+
+    def write_chart(self, target: str, svg: str, what: str) -> None:
+        """Write an SVG chart, saying where on stderr (stdout keeps the table or JSON)."""
+        try:
+            Path(target).write_text(svg, encoding="utf-8")
+        except OSError as error:
+            raise InvalidInput(f"cannot write the {what} to {target!r}: {error.strerror}", field="svg") from None
+        self.err.write(f"wrote the {what} to {target}\n")
 
     def close(self) -> None:
         if self._app is not None:
@@ -146,7 +169,10 @@ def cmd_plan(session: Session) -> int:
     model = session.read_model()
     programme = _choose_programme(session, model)
     plan = model.require_plan(programme, session.as_of(), session.recorded_as_of())
-    if session.args.json:
+    if session.output_format() == "csv":
+        session.out.write(csv_tables.plan_csv(plan))
+        return 0
+    if session.output_format() == "json":
         session.print(render.to_json(plan))
         return 0
     session.print(f"{plan.name} ({plan.id}), owner {plan.owner}: plan as of {plan.as_of}, "
@@ -177,7 +203,12 @@ def cmd_compare(session: Session) -> int:
     model = session.read_model()
     against = session.as_of() if session.args.against is None else parse_date(session.args.against, "against")
     comparison = model.comparison(session.args.programme, session.args.baseline, against, session.recorded_as_of())
-    if session.args.json:
+    if session.args.svg:
+        session.write_chart(session.args.svg, gantt_svg(comparison), "plan-vs-actual timeline")
+    if session.output_format() == "csv":
+        session.out.write(csv_tables.comparison_csv(comparison))
+        return 0
+    if session.output_format() == "json":
         session.print(render.to_json({**render.jsonable(comparison), "summary": comparison.summary}))
         return 0
     session.print(f"baseline {comparison.baseline!r} (plan as of {comparison.baseline_as_of}) "
@@ -191,10 +222,38 @@ def cmd_compare(session: Session) -> int:
     return 0
 
 
+def cmd_trend(session: Session) -> int:
+    model = session.read_model()
+    moment = session.recorded_as_of()
+    latest = model.require_plan(session.args.programme, END_OF_TIME, moment)
+    actors, waves = split_subjects(latest, session.args.subjects)
+    trend = model.milestone_trend(latest.id, actors, waves, moment, session.args.report_date)
+    if session.args.svg:
+        session.write_chart(session.args.svg, mta_svg(trend), "milestone trend chart")
+    if session.output_format() == "csv":
+        session.out.write(csv_tables.trend_csv(trend))
+        return 0
+    if session.output_format() == "json":
+        session.print(render.to_json(trend))
+        return 0
+    rows = [(s.subject, p.reported, p.planned, p.entry_id, p.type, p.source or "(operational)")
+            for s in trend.series for p in s.points]
+    session.print(render.table(["subject", f"reported ({trend.report_date})", "forecast", "entry", "type", "source"],
+                               rows, max_width=48))
+    session.print("")
+    for series in trend.series:
+        session.print(f"{series.kind} {series.subject}: " + (f"live {series.actual}" if series.actual
+                                                             else "not yet live"))
+    return 0
+
+
 def cmd_history(session: Session) -> int:
     model = session.read_model()
     revisions = model.actor_history(session.args.programme, session.args.actor, session.recorded_as_of())
-    if session.args.json:
+    if session.output_format() == "csv":
+        session.out.write(csv_tables.history_csv(revisions))
+        return 0
+    if session.output_format() == "json":
         session.print(render.to_json(revisions))
         return 0
     rows = [(r.effective, r.entry.entry_id, r.entry.type, r.wave, r.planned, r.status,
@@ -212,7 +271,10 @@ def cmd_log(session: Session) -> int:
     model = session.read_model()
     query = LogQuery(programme=session.args.programme, first=session.args.limit, after=session.args.after)
     page = model.log_page(query)
-    if session.args.json:
+    if session.output_format() == "csv":
+        session.out.write(csv_tables.log_csv(page.entries))
+        return 0
+    if session.output_format() == "json":
         session.print(render.to_json(page.entries))
         return 0
     rows = [(e.position, e.entry_id, e.type, e.effective, e.recorded_at, e.recorded_by,
@@ -249,10 +311,13 @@ def cmd_serve(session: Session) -> int:
     import uvicorn
 
     settings = ApiSettings.from_environment(session.args.database)
+    probe(settings.store)  # fail in one line now rather than inside uvicorn's start-up
     if session.args.no_graphiql:
         settings = replace(settings, graphiql=False)
-    session.err.write(f"serving {settings.store.describe()} on http://{session.args.host}:{session.args.port}/graphql\n")
-    uvicorn.run(create_app(settings), host=session.args.host, port=session.args.port, log_level="info")
+    base = f"http://{session.args.host}:{session.args.port}"
+    session.err.write(f"serving {settings.store.describe()} on {base}/graphql (the web page is at {base}/)\n")
+    uvicorn.run(create_app(settings), host=session.args.host, port=session.args.port, log_level="info",
+                log_config=uvicorn_log_config())
     return 0
 
 
@@ -279,7 +344,9 @@ def _copy_progress(err: TextIO) -> Callable[[str, int, int], None]:
 async def _with_pool(session: Session, work: Callable[[Any], Awaitable[int]]) -> int:
     import asyncpg
 
-    pool = await asyncpg.create_pool(session.location.url, min_size=1, max_size=2)
+    probe(session.location)  # names the cause the way every other command does
+    pool = await asyncpg.create_pool(
+        session.location.url, min_size=1, max_size=2, timeout=session.location.connect_timeout_seconds)
     try:
         return await work(pool)
     finally:
@@ -358,9 +425,9 @@ def _parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
-    def as_of_options(sub: argparse.ArgumentParser) -> None:
+    def as_of_options(sub: argparse.ArgumentParser, csv: bool = True) -> None:
         sub.add_argument("--recorded-as-of", help="as the ledger knew it at this time (default now)")
-        sub.add_argument("--json", action="store_true", help="print JSON instead of a table")
+        output_options(sub, csv)
 
     sub = command("import", cmd_import, "import a JSON Lines file or a bundled dataset, all or nothing")
     sub.add_argument("source", help="a .jsonl file, or a bundled dataset name such as helseplattformen")
@@ -376,6 +443,15 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--baseline", required=True, help="a baseline name or a date YYYY-MM-DD")
     sub.add_argument("--against", help="compare with the plan on this date (default today)")
     as_of_options(sub)
+    sub.add_argument("--svg", metavar="FILE", help="also draw the plan-vs-actual timeline (Tracking Gantt) as SVG")
+    sub = command("trend", cmd_trend, "milestone trend: how the forecast go-live of actors and waves moved")
+    sub.add_argument("programme")
+    sub.add_argument("subjects", nargs="+", metavar="ACTOR|WAVE", help="actor or wave ids (actor:ID, wave:ID)")
+    sub.add_argument("--report-date", choices=REPORT_DATES, default=EFFECTIVE,
+                     help="place reports at the entry's effective date (default), or on the day it was "
+                          "recorded with the forecast as known then")
+    sub.add_argument("--svg", metavar="FILE", help="also draw the milestone trend (MTA) chart as SVG")
+    as_of_options(sub)
     sub = command("history", cmd_history, "every revision of an actor's planned go-live")
     sub.add_argument("programme")
     sub.add_argument("actor")
@@ -384,7 +460,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--programme")
     sub.add_argument("--limit", type=int, default=1000)
     sub.add_argument("--after", type=int, default=0, help="start after this position")
-    sub.add_argument("--json", action="store_true")
+    output_options(sub, csv=True)
     sub = command("serve", cmd_serve, "serve the GraphQL API with uvicorn")
     _serve_options(sub)
     sub = command("run", cmd_run, "import the bundled history into an empty ledger, show the plan, serve the API")
@@ -404,6 +480,13 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--output", help="write to this file instead of standard output")
     verify_commands.add_commands(command)
     return parser
+
+
+def output_options(sub: argparse.ArgumentParser, csv: bool) -> None:
+    """--json, and --format (table, json, and csv where the answer is one table)."""
+    sub.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    sub.add_argument("--format", choices=["table", "json", "csv"] if csv else ["table", "json"],
+                     help="table (default), json" + (", or csv for spreadsheets" if csv else ""))
 
 
 def _serve_options(sub: argparse.ArgumentParser) -> None:
@@ -426,6 +509,13 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextI
         return 2
     except LedgerError as error:
         print(f"error [{error.code}]: {error}", file=err)
+        return 2
+    except Exception as error:
+        if not is_store_failure(error):
+            raise
+        # Whatever driver said it, a store that stopped answering is one line, not a traceback.
+        failure = unavailable(session.location if session else store_location(args.database), error)
+        print(f"error [{failure.code}]: {failure}", file=err)
         return 2
     finally:
         if session is not None:

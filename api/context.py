@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
+
 from api.auth import Principal, TokenStore, principal_from_header, require
 from api.live import LiveFeed
 from api.reader import Reader
 from api.settings import ApiSettings
 from ledger.application import LedgerApplication
+from ledger.errors import LedgerError
 
 
 @dataclass
@@ -38,8 +41,31 @@ class LedgerContext:
     def reader(self) -> Reader:
         return self.services.reader
 
+    # The caller looked up ahead of time (see `look_up_caller`): the principal, or why it failed.
+    caller: tuple[Principal | None, LedgerError | None] | None = field(default=None)
+
+    async def look_up_caller(self) -> None:
+        """Look the header's token up in a worker thread, so a slow token table never blocks the event loop."""
+        if self.authorization is None:
+            return
+        tokens = self.services.tokens
+        known = tokens.knows(self.authorization.partition(" ")[2].strip())
+        try:
+            # A token seen before is answered from memory; only an unseen one needs the table.
+            found = (principal_from_header(self.authorization, tokens) if known
+                     else await anyio.to_thread.run_sync(principal_from_header, self.authorization, tokens))
+        except LedgerError as error:
+            self.caller = (None, error)
+        else:
+            self.caller = (found, None)
+
     def principal(self) -> Principal | None:
         """The caller; a WebSocket client may send its token in connection_init instead of a header."""
+        if self.caller is not None:
+            found, error = self.caller
+            if error is not None:
+                raise error
+            return found
         header = self.authorization
         if header is None and self.connection_params:
             header = self.connection_params.get("Authorization") or self.connection_params.get("authorization")

@@ -19,6 +19,8 @@ from typing import Any, Protocol
 import anyio
 
 from ledger.application import LedgerApplication
+from ledger.errors import StoreUnavailable
+from ledger.outage import cause_of, is_store_failure
 from projections.audit import LogEntry
 from projections.memory import InMemoryReadModel
 from projections.pg_projector import PostgresProjector
@@ -89,6 +91,8 @@ class LiveFeed:
         self._subscribers: list[_Subscriber] = []
         self._delivered = 0
         self._wake = asyncio.Event()
+        # Why the follower's last catch-up failed (None when it succeeded), for /healthz.
+        self.failure: str | None = None
 
     async def catch_up(self) -> int:
         """Take in everything new in the store and publish it; returns the new position."""
@@ -135,5 +139,13 @@ class LiveFeed:
             self._wake.clear()
             try:
                 await self.catch_up()
-            except Exception:  # the store may be briefly unreachable; keep following
-                log.exception("catching up with the store failed; retrying in %.1fs", interval)
+            except Exception as error:  # the store may be briefly unreachable; keep following
+                if not (isinstance(error, StoreUnavailable) or is_store_failure(error)):
+                    log.exception("catching up with the store failed; retrying in %.1fs", interval)
+                elif self.failure is None:
+                    log.warning("the store cannot be reached (%s); retrying every %.1fs", cause_of(error), interval)
+                self.failure = cause_of(error)
+            else:
+                if self.failure is not None:
+                    log.warning("the read model is following the store again")
+                self.failure = None

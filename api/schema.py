@@ -26,12 +26,17 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from api import proofs
+from api.auth import Principal, require
 from api.context import LedgerContext
 from api.inputs import entry_json, mutation_inputs
+from api.introspection import IntrospectionFollowsReadRule
+from api.nul_check import RefuseNul
 from api.problems import AnyProblem, graphql_error, problem_of
 from api.proofs import ConsistencyProof, LedgerDigest
+from api.retryable import RETRYABLE, answer_retryable, retryable
 from api.scalars import SCALAR_MAP
 from api.settings import ApiSettings
+from api.trend_types import MilestoneTrend, TrendReportDate, trend_of
 from api.types import (
     Comparison,
     LedgerEvent,
@@ -45,11 +50,14 @@ from api.types import (
 )
 from ledger.changes import Change, registry_key
 from ledger.codec import decode_entry
-from ledger.errors import InvalidInput, LedgerError
+from ledger.entry import Entry
+from ledger.errors import InvalidInput, LedgerError, StoreUnavailable
 from projections.audit import LogQuery
 
 log = logging.getLogger("ledger.api")
 Info = strawberry.Info[LedgerContext, None]
+# Set in the request's scope state once a mutation hands its entry to the store.
+WRITE_STARTED = "write_started"
 
 
 
@@ -78,13 +86,34 @@ async def _record(info: Info, type_name: str, role: str, value: Any) -> Recorded
         principal = context.require(role, f"recording {type_name}")
         line = entry_json(type_name, value)
         entry = decode_entry(line, recorded_by=f"token:{principal.name}", require_source=False)
+        _require_inner_roles(principal, entry)
+        # From here a timeout cannot say that nothing was written (see api.app.Guard).
+        context.request.scope.setdefault("state", {})[WRITE_STARTED] = True
         receipt = await anyio.to_thread.run_sync(context.services.app.record, entry)
+    except RETRYABLE as error:
+        raise answer_retryable(error, context.response) from None
     except LedgerError as error:
         return problem_of(error)
-    await context.services.feed.catch_up()  # read-your-writes: queries now include this entry
-    recorded = await context.reader.entry(receipt.entry_id)
+    try:
+        await context.services.feed.catch_up()  # read-your-writes: queries now include this entry
+        recorded = await context.reader.entry(receipt.entry_id)
+    except Exception as error:
+        if retryable(error, context.services.settings.store) is None:
+            raise
+        raise answer_retryable(StoreUnavailable(
+            f"{receipt.entry_id} was recorded, but the read model cannot be reached to show it; "
+            "retry with the same key to get the entry (it is idempotent)"), context.response) from None
     assert recorded is not None
     return Recorded(added=receipt.added, entry=event_of(recorded), position=recorded.position)
+
+
+def _require_inner_roles(principal: Principal, entry: Entry) -> None:
+    """The role an entry type declares holds wherever it appears, inside a decision too."""
+    for index, change in enumerate(getattr(entry.change, "changes", ())):
+        try:
+            require(principal, change.ROLE, f"{change.MUTATION} inside a decision")
+        except LedgerError as error:
+            raise error.at(f"changes[{index}]") from None
 
 
 def _mutation_field(cls: type[Change], input_class: Any) -> Any:
@@ -115,13 +144,17 @@ def _mutation_type(registered: tuple[type[Change], ...]) -> Any:
 
 
 def _ledger_errors(function: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn ledger errors in a query resolver into coded GraphQL errors."""
+    """Turn ledger errors in a query resolver into coded GraphQL errors (retryable ones with 503)."""
     @functools.wraps(function)
-    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+    async def wrapper(self: Any, info: Info, *args: Any, **kwargs: Any) -> Any:
         try:
-            return await function(*args, **kwargs)
-        except LedgerError as error:
-            raise graphql_error(error) from None
+            return await function(self, info, *args, **kwargs)
+        except Exception as error:
+            if (failure := retryable(error, info.context.services.settings.store)) is not None:
+                raise answer_retryable(failure, info.context.response) from None
+            if isinstance(error, LedgerError):
+                raise graphql_error(error) from None
+            raise
 
     return wrapper
 
@@ -158,6 +191,20 @@ class Query:
         against_day = against or _today()
         result, plan = await info.context.reader.comparison_and_plan(str(programme_id), baseline, against_day, moment)
         return comparison_of(result, plan)
+
+    @strawberry.field(description="How the forecast go-live of chosen actors and waves moved, entry by entry, "
+                                  "ending at the actual go-live (the milestone trend analysis chart's data).")
+    @_ledger_errors
+    async def milestone_trend(
+        self, info: Info, programme_id: strawberry.ID, actor_ids: list[strawberry.ID] | None = None,
+        wave_ids: list[strawberry.ID] | None = None, recorded_as_of: datetime | None = None,
+        report_date: TrendReportDate = TrendReportDate.EFFECTIVE,
+    ) -> MilestoneTrend:
+        info.context.require_read()
+        result = await info.context.reader.milestone_trend(
+            str(programme_id), [str(a) for a in actor_ids or ()], [str(w) for w in wave_ids or ()],
+            recorded_as_of or _now(), report_date.value)
+        return trend_of(result)
 
     @strawberry.field(description="The audit trail, oldest first, filtered and paged (at most 500 a page).")
     @_ledger_errors
@@ -257,6 +304,8 @@ def build_schema(settings: ApiSettings) -> strawberry.Schema:
             lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
             ParserCache,
             ValidationCache,
+            IntrospectionFollowsReadRule,
+            RefuseNul,
             lambda: LoggedMaskErrors(should_mask_error=_should_mask),
         ],
     )

@@ -43,6 +43,7 @@ class ApiSettings:
 
     store: StoreLocation
     public_reads: bool = False
+    public_introspection: bool = False  # answer __schema/__type without a token even if reads need one
     graphiql: bool = True
     request_timeout_seconds: float = 10.0
     max_body_bytes: int = 1024 * 1024
@@ -65,6 +66,7 @@ class ApiSettings:
         return cls(
             store=store_location(database, environ),
             public_reads=_flag(environ, "LEDGER_PUBLIC_READS", False),
+            public_introspection=_flag(environ, "LEDGER_PUBLIC_INTROSPECTION", False),
             graphiql=_flag(environ, "LEDGER_GRAPHIQL", True),
             request_timeout_seconds=_number(environ, "LEDGER_REQUEST_TIMEOUT", 10.0),
             poll_seconds=_number(environ, "LEDGER_POLL_SECONDS", 0.5),

@@ -343,8 +343,9 @@ def cursor_of(position: int) -> str:
 def position_of(cursor: str) -> int | None:
     """The log position in a cursor, or None if it is not one of ours."""
     try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode()
-    except (ValueError, UnicodeDecodeError):
+        # A cursor is ASCII; anything else (a lone surrogate included) is not one of ours.
+        text = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("ascii")
+    except (ValueError, UnicodeError):
         return None
     prefix, _, number = text.partition(":")
     if prefix != "position" or not number.isdigit() or len(number) > 18:  # positions are int64

@@ -7,8 +7,10 @@ or not at all. Reading the log in position order is what every projection builds
 from __future__ import annotations
 
 import contextlib
+import random
 import threading
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -21,15 +23,26 @@ from ledger import append_only, leaves, roles
 from ledger.codec import content_digest, encode_entry
 from ledger.digest import ProvableLog
 from ledger.entry import Entry, entry_id
-from ledger.errors import ImportRejected, KeyConflict, LedgerError, LineError
+from ledger.errors import Contention, ImportRejected, LedgerError, LineError, OutcomeUnknown
+from ledger.outage import cause_of, is_store_failure, never_connected, probe, unavailable
 from ledger.programme import ProgrammeLedger, programme_id
-from ledger.settings import StoreLocation
+from ledger.settings import StoreLocation, store_location
 from ledger.stored import decode_stored_entry
 
 SNAPSHOT_MIN_EVENTS = 100
-CONFLICT_RETRIES = 3
+# Attempts when another process appends to the same programme first; with the backoff
+# below they span about a second before the writer is told CONFLICT.
+CONFLICT_RETRIES = 8
 WRITE_CHUNK = 2000
 Progress = Callable[[int, int], None]
+
+
+def _backoff(attempt: int) -> float:
+    """Seconds to wait before attempt `attempt + 1`: exponential from 5 ms, with jitter, at most 0.2 s.
+
+    The jitter keeps two processes that collided from colliding again in step.
+    """
+    return float(min(0.2, 0.005 * 2**attempt) * (0.5 + random.random()))
 
 
 class EntryAsJSON(Transcoding):
@@ -82,11 +95,17 @@ class LedgerApplication(Application[UUID]):
         "DEEPCOPY_FROM_AGGREGATE_CACHE": "n",
     }
 
-    def __init__(self, env: dict[str, str] | None = None) -> None:
+    def __init__(self, env: dict[str, str] | None = None, location: StoreLocation | None = None) -> None:
         super().__init__(env)
+        # Where the store is, for messages about failing to reach it.
+        self.location = location or store_location(environ={})
         self.leaf_upgrade: leaves.Upgrade | None = None  # set when opening hashed rows stored before leaves
         self._provable: ProvableLog | None = None
         self._write_lock = threading.Lock()
+        # Set when the store failed to answer, cleared by the next successful probe; while it
+        # is set, each command first probes (a refused connection fails in milliseconds)
+        # instead of waiting the pool's whole timeout again and again through an outage.
+        self._unreachable = False
         self._snapshot_versions: dict[UUID, int] = {}
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -115,14 +134,25 @@ class LedgerApplication(Application[UUID]):
                 programmes: dict[str, ProgrammeLedger] = {}
                 events: list[Any] = []
                 try:
-                    receipts = self._check_all(entries, programmes, events, collect, lines, progress)
-                    recordings = self._save_in_order(events)
+                    try:
+                        self._probe_if_unreachable()
+                        receipts = self._check_all(entries, programmes, events, collect, lines, progress)
+                    except LedgerError:
+                        raise
+                    except Exception as error:
+                        if is_store_failure(error):  # loading failed: nothing was sent to be saved
+                            self._unreachable = True
+                            raise unavailable(self.location, error, writing=True) from None
+                        raise
+                    recordings = self._save(events)
                 except IntegrityError:
                     self._evict(programmes)  # another process appended first: reload, retry
                     if attempt == CONFLICT_RETRIES - 1:
-                        raise KeyConflict(
-                            "the programme kept changing under this command; try again"
+                        raise Contention(
+                            f"other writers changed the programme on each of {CONFLICT_RETRIES} attempts; "
+                            "nothing was written; retry (with the same key, it is idempotent)"
                         ) from None
+                    time.sleep(_backoff(attempt))
                     continue
                 except BaseException:
                     self._evict(programmes)
@@ -131,6 +161,25 @@ class LedgerApplication(Application[UUID]):
                 self._cache(programmes)
                 return self._with_positions(receipts, recordings)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _save(self, events: list[Any]) -> list[Any]:
+        """Save, saying honestly whether a failed save may still have been written."""
+        try:
+            return self._save_in_order(events)
+        except IntegrityError:
+            raise
+        except Exception as error:
+            if not is_store_failure(error):
+                raise
+            self._unreachable = True
+            if never_connected(error) or not self.location.is_postgres:
+                # No statement reached the server, or SQLite rolled the transaction back.
+                raise unavailable(self.location, error, writing=True) from None
+            raise OutcomeUnknown(
+                f"the connection to {self.location.describe()} failed while the write was being saved "
+                f"({cause_of(error)}), so it may or may not have been written; retry with the same key, "
+                "it is idempotent"
+            ) from None
 
     def _save_in_order(self, events: list[Any]) -> list[Any]:
         """Save events in entry order (the log follows the file across programmes).
@@ -255,7 +304,8 @@ class LedgerApplication(Application[UUID]):
 
     def read(self, after: int = 0, limit: int = 1000) -> list[RecordedEntry]:
         """Up to `limit` entries with a log position greater than `after`, in order."""
-        notifications = self.recorder.select_notifications(start=after + 1, limit=limit)
+        with self._reaching_the_store():
+            notifications = self.recorder.select_notifications(start=after + 1, limit=limit)
         found = []
         for notification in notifications:
             event: Any = self.mapper.to_domain_event(notification)
@@ -284,7 +334,25 @@ class LedgerApplication(Application[UUID]):
 
     def last_position(self) -> int:
         """The greatest log position, 0 for an empty ledger."""
-        return self.recorder.max_notification_id() or 0
+        with self._reaching_the_store():
+            return self.recorder.max_notification_id() or 0
+
+    @contextlib.contextmanager
+    def _reaching_the_store(self) -> Iterator[None]:
+        """Turn a failure to reach the store into `StoreUnavailable`."""
+        try:
+            self._probe_if_unreachable()
+            yield
+        except Exception as error:
+            if is_store_failure(error):
+                self._unreachable = True
+                raise unavailable(self.location, error) from None
+            raise
+
+    def _probe_if_unreachable(self) -> None:
+        if self._unreachable:
+            probe(self.location)  # raises StoreUnavailable while the store is still away
+            self._unreachable = False
 
     def leaf_store(self) -> leaves.LeafStore:
         """The leaf hashes stored beside the events (for digests, proofs and `ledger verify`)."""
@@ -299,19 +367,26 @@ class LedgerApplication(Application[UUID]):
 
 def open_ledger(location: StoreLocation) -> LedgerApplication:
     """Connect to (and if needed create) the event store, with append-only tables."""
-    if not location.is_postgres:
-        location.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-    # The recorder writes each event's leaf hash in the event's own transaction (ledger.leaves).
-    env = {**location.eventsourcing_env(), "APPLICATION_RECORDER_TOPIC": leaves.recorder_topic(location.is_postgres)}
-    # A role that does not own the tables (ledger.roles) may only append: it creates nothing.
-    owner = not location.is_postgres or roles.owns_event_store(location) is not False
-    app = LedgerApplication(env=env if owner else {**env, "CREATE_TABLE": "n"})
-    if not owner:
-        app.leaf_store().require_installed()
-        return app
-    recorders: list[Any] = [app.recorder]
-    if app.snapshots is not None:
-        recorders.append(app.snapshots.recorder)
-    append_only.protect(recorders, postgres=location.is_postgres)
-    app.leaf_upgrade = app.leaf_store().install()
+    probe(location)
+    try:
+        if not location.is_postgres:
+            location.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        # The recorder writes each event's leaf hash in the event's own transaction (ledger.leaves).
+        env = {**location.eventsourcing_env(),
+               "APPLICATION_RECORDER_TOPIC": leaves.recorder_topic(location.is_postgres)}
+        # A role that does not own the tables (ledger.roles) may only append: it creates nothing.
+        owner = not location.is_postgres or roles.owns_event_store(location) is not False
+        app = LedgerApplication(env=env if owner else {**env, "CREATE_TABLE": "n"}, location=location)
+        if not owner:
+            app.leaf_store().require_installed()
+            return app
+        recorders: list[Any] = [app.recorder]
+        if app.snapshots is not None:
+            recorders.append(app.snapshots.recorder)
+        append_only.protect(recorders, postgres=location.is_postgres)
+        app.leaf_upgrade = app.leaf_store().install()
+    except Exception as error:
+        if is_store_failure(error):
+            raise unavailable(location, error) from None
+        raise
     return app

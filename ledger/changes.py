@@ -79,6 +79,7 @@ class Change:
     FAMILIES: ClassVar[tuple[str, ...]] = ()
     STANDALONE: ClassVar[bool] = False  # may only stand alone, never inside a decision
     ROLE: ClassVar[str] = "recorder"  # the token role that may record it, wherever it appears
+    NON_EMPTY: ClassVar[tuple[str, ...]] = ()  # list fields that must name at least one item
     # Its help text, for the GraphQL schema and the docs, is the class docstring.
 
     def __init_subclass__(cls, **kwargs: object) -> None:
@@ -282,6 +283,7 @@ class GoLiveRecorded(Change):
     """Actors went live on the entry's effective date."""
 
     MUTATION: ClassVar[str] = "recordGoLive"
+    NON_EMPTY: ClassVar[tuple[str, ...]] = ("actors",)
     FAMILIES: ClassVar[tuple[str, ...]] = ("actor",)
 
     actors: tuple[Slug, ...]
@@ -588,6 +590,7 @@ class DecisionRecorded(Change):
     """A decision (board, committee) making several changes at once: all or none."""
 
     MUTATION: ClassVar[str] = "recordDecision"
+    NON_EMPTY: ClassVar[tuple[str, ...]] = ("changes",)
     STANDALONE: ClassVar[bool] = True
 
     title: Text

@@ -117,6 +117,8 @@ def decode_change(raw: Any, field: str = "", *, extra: frozenset[str] = frozense
                 raise InvalidInput(f"{cls.TYPE} needs this field", field=path)
             continue
         values[f.name] = _decode(hints[f.name], raw[f.name], path)
+        if f.name in cls.NON_EMPTY and not values[f.name]:
+            raise InvalidInput(f"{cls.TYPE} needs at least one item here", field=path)
     if cls is EntryCorrected:
         return _decode_correction(raw, values, field)
     return cls(**values)

@@ -8,6 +8,9 @@
     │   ├── NotInWave             a change names a wave the actor is not in on that date
     │   └── ReserveExceeded       allocations would exceed what the reserve has left
     ├── KeyConflict           an idempotency key is re-sent with different content
+    ├── Contention            other writers kept changing the programme; retry (CONFLICT)
+    ├── StoreUnavailable      the store cannot be reached; nothing was written; retry
+    ├── OutcomeUnknown        a write may or may not have been saved; retry with the same key
     ├── ImportRejected        a file had bad lines; carries every one of them
     └── AccessDenied          the caller may not do this (UNAUTHENTICATED or FORBIDDEN)
 
@@ -79,6 +82,27 @@ class KeyConflict(LedgerError):
     """Raised when an idempotency key is re-sent with different content."""
 
     code = "KEY_CONFLICT"
+
+
+class Contention(LedgerError):
+    """Raised when other writers changed the programme on every attempt; retrying is safe."""
+
+    code = "CONFLICT"
+
+
+class StoreUnavailable(LedgerError):
+    """Raised when the store (or the read model's database) cannot be reached; retrying is safe."""
+
+    code = "STORE_UNAVAILABLE"
+
+
+class OutcomeUnknown(LedgerError):
+    """Raised when the connection failed while a write was being saved: it may have been saved.
+
+    Retrying with the same key is safe: the key makes the write idempotent.
+    """
+
+    code = "OUTCOME_UNKNOWN"
 
 
 class AccessDenied(LedgerError):

@@ -7,7 +7,7 @@ nothing. Format: docs/import-format.md.
 
 from __future__ import annotations
 
-import json
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -17,6 +17,11 @@ from ledger.application import LedgerApplication, Progress
 from ledger.codec import RECORDED, decode_entry
 from ledger.entry import Entry
 from ledger.errors import ImportRejected, InvalidInput, LedgerError, LineError
+from ledger.strict_json import loads
+
+# Bytes that are not UTF-8 are kept as these escapes when a file is read, so that each one is
+# reported on its own line instead of the whole file failing to decode.
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
 
 DATASETS = "datasets"
 
@@ -44,14 +49,22 @@ def resolve_source(name_or_path: str) -> tuple[str, str]:
     """The text and a display name of an import file, or of a bundled dataset by name."""
     path = Path(name_or_path)
     if path.is_file():
-        return path.read_text(encoding="utf-8"), str(path)
+        return path.read_bytes().decode("utf-8", "surrogateescape"), str(path)
     if name_or_path in bundled_datasets():
         dataset = resources.files("ledger") / DATASETS / f"{name_or_path}.jsonl"
-        return dataset.read_text(encoding="utf-8"), f"bundled dataset {name_or_path!r}"
+        return dataset.read_bytes().decode("utf-8", "surrogateescape"), f"bundled dataset {name_or_path!r}"
     known = ", ".join(bundled_datasets()) or "none"
     raise InvalidInput(
         f"{name_or_path!r} is neither a file nor a bundled dataset (bundled: {known})", field="path"
     )
+
+
+EXPORT_BLOCK = frozenset({"position", "entry", "recorded_at", "recorded_by"})
+
+
+def _is_export_block(block: object) -> bool:
+    """Whether a line's `recorded` block is what `ledger export` writes (see ledger.exporter)."""
+    return isinstance(block, dict) and block.keys() >= EXPORT_BLOCK and bool(block.get("recorded_by"))
 
 
 def parse_lines(text: str, recorded_by: str) -> tuple[list[Entry], list[int], list[LineError]]:
@@ -59,22 +72,34 @@ def parse_lines(text: str, recorded_by: str) -> tuple[list[Entry], list[int], li
     entries: list[Entry] = []
     numbers: list[int] = []
     errors: list[LineError] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # JSON Lines ends lines with \n only: splitlines() would also cut at U+2028 and other
+    # separators that may stand inside a JSON string.
+    for number, line in enumerate(text.split("\n"), start=1):
+        line = line.removesuffix("\r")
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         try:
-            raw: Any = json.loads(line)
-        except json.JSONDecodeError as error:
-            errors.append(LineError(number, InvalidInput.code, f"not valid JSON: {error.msg} at column {error.colno}"))
+            raw: Any = loads(_checked_utf8(line))
+        except InvalidInput as error:
+            errors.append(LineError(number, error.code, f"the line {error.message}"))
             continue
         try:
-            # An exported operational entry (no source) carries its `recorded` block.
-            require_source = not (isinstance(raw, dict) and RECORDED in raw)
+            # An exported operational entry (no source) carries its `recorded` block, which
+            # says where and by whom it was first recorded; an empty block proves nothing.
+            require_source = not (isinstance(raw, dict) and _is_export_block(raw.get(RECORDED)))
             entries.append(decode_entry(raw, recorded_by=recorded_by, require_source=require_source))
             numbers.append(number)
         except LedgerError as error:
             errors.append(LineError(number, error.code, str(error)))
     return entries, numbers, errors
+
+
+def _checked_utf8(line: str) -> str:
+    """The line, unless it holds a byte that was not UTF-8 (see `resolve_source`)."""
+    if bad := _UNDECODABLE.search(line):
+        byte = ord(bad.group()) - 0xDC00
+        raise InvalidInput(f"is not UTF-8: byte 0x{byte:02x} at column {bad.start() + 1}")
+    return line
 
 
 def import_text(

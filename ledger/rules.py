@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from ledger.changes import (
     ActorMovedToWave,
+    ActorRegistered,
     AllocationMade,
     Change,
     GoLive,
@@ -36,6 +37,11 @@ def check_before(timeline: Timeline, change: Change, effective: date) -> None:
     for kind, slug, field in change.references():
         if not timeline.exists(kind, slug):
             raise UnknownReference(f"unknown {kind} {slug!r}", field=field)
+        if timeline.at((kind, slug, "profile"), effective) is None:
+            registered = timeline.versions((kind, slug, "profile"))[0].effective
+            raise UnknownReference(
+                f"{kind} {slug!r} is registered only from {registered}, after this entry takes effect "
+                f"({effective})", field=field)
     if isinstance(change, ActorMovedToWave) and change.from_wave:
         _require_wave(timeline, change.actor, change.from_wave, effective, "from_wave")
     if isinstance(change, GoLivePostponed) and change.wave:
@@ -68,6 +74,7 @@ def check_after(timeline: Timeline, subjects: Iterable[Subject], seq: int, since
             raise InvariantViolated(
                 f"{kind} {subject!r} is already registered; correct the earlier entry instead"
             )
+        _check_registered_first(timeline, kind, subject)
         if kind == "actor":
             _check_actor(timeline, subject)
         elif kind == "reserve":
@@ -89,7 +96,37 @@ def check_registration_removed(timeline: Timeline, subjects: Iterable[Subject]) 
             )
 
 
+def _check_registered_first(timeline: Timeline, kind: str, subject: str) -> None:
+    """No fact about a subject may take effect before the subject's registration does."""
+    profile = timeline.versions((kind, subject, "profile"))
+    if not profile:
+        return
+    registered = profile[0].effective
+    for attribute in timeline.attributes(kind, subject):
+        versions = timeline.versions((kind, subject, attribute))
+        if versions and versions[0].effective < registered:
+            raise UnknownReference(
+                f"{kind} {subject!r} is registered only from {registered}, but an entry about it "
+                f"takes effect on {versions[0].effective}")
+
+
+def _check_parents(timeline: Timeline, actor: str) -> None:
+    """Following parents from an actor never leads back to it."""
+    seen = [actor]
+    current: str | None = actor
+    while current is not None:
+        profile = timeline.versions(("actor", current, "profile"))
+        parent = profile[-1].value.parent if profile and isinstance(profile[-1].value, ActorRegistered) else None
+        if parent in seen:
+            chain = " -> ".join([*seen, str(parent)])
+            raise InvariantViolated(f"actor {actor!r} would be its own ancestor: {chain}", field="parent")
+        if parent is not None:
+            seen.append(parent)
+        current = parent
+
+
 def _check_actor(timeline: Timeline, actor: str) -> None:
+    _check_parents(timeline, actor)
     go_lives = timeline.versions(("actor", actor, "golive"))
     if len(go_lives) > 1:
         first = go_lives[0]

@@ -98,12 +98,12 @@ class Timeline:
             self._by_seq[seq] = removed
             self._effective[seq] = removed[0][1].effective
 
-    def at(self, key: FactKey, day: date) -> Version | None:
-        """The version of `key` in force on `day`, if any."""
+    def at(self, key: FactKey, day: date, through_seq: int = LAST_SEQ) -> Version | None:
+        """The version of `key` in force on `day` (counting entries up to `through_seq` that day)."""
         versions = self._versions.get(key)
         if not versions:
             return None
-        index = bisect_right(versions, (day, LAST_SEQ), key=_order)
+        index = bisect_right(versions, (day, through_seq), key=_order)
         return versions[index - 1] if index else None
 
     def value(self, key: FactKey, day: date) -> object:
@@ -133,7 +133,12 @@ class Timeline:
         """Every fact key with at least one version."""
         return iter(self._versions)
 
-    def snapshot(self, day: date) -> dict[FactKey, Version]:
-        """Every key's version in force on `day`."""
-        found = {key: self.at(key, day) for key in self._versions}
+    def snapshot_of(self, keys: Iterable[FactKey], day: date, through_seq: int = LAST_SEQ) -> dict[FactKey, Version]:
+        """The versions of just these keys in force on `day` (see `snapshot`)."""
+        found = {key: self.at(key, day, through_seq) for key in keys}
+        return {key: version for key, version in found.items() if version is not None}
+
+    def snapshot(self, day: date, through_seq: int = LAST_SEQ) -> dict[FactKey, Version]:
+        """Every key's version in force on `day`; with `through_seq`, right after that entry took effect."""
+        found = {key: self.at(key, day, through_seq) for key in self._versions}
         return {key: version for key, version in found.items() if version is not None}

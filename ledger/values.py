@@ -17,7 +17,7 @@ from typing import Any
 from ledger.errors import InvalidInput
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
-MONEY = re.compile(r"\d{1,18}(\.\d{1,2})?")
+MONEY = re.compile(r"[0-9]{1,18}(\.[0-9]{1,2})?")  # ASCII digits only: "١٢٣٤" is not an amount here
 
 
 def parse_slug(raw: object, field: str) -> str:
@@ -47,7 +47,7 @@ def parse_date(raw: object, field: str) -> date:
     """A calendar date written YYYY-MM-DD; impossible dates such as 2023-02-30 fail."""
     if isinstance(raw, date) and not isinstance(raw, datetime):
         return raw
-    if not isinstance(raw, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+    if not isinstance(raw, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw, re.ASCII):
         raise InvalidInput(f"{raw!r} is not a date in the form YYYY-MM-DD", field=field)
     try:
         return date.fromisoformat(raw)
@@ -131,27 +131,34 @@ def _month_end(year: int, month: int) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 
 
+def _year(digits: str, text: str, field: str) -> int:
+    year = int(digits)
+    if year < 1:
+        raise InvalidInput(f"{text!r} names year {year}; the calendar starts at year 1", field=field)
+    return year
+
+
 def _window_from_shorthand(text: str, field: str) -> PlannedWindow:
-    if m := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text):
+    if m := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text, re.ASCII):
         day = parse_date(text, field)
         return PlannedWindow(day, day, Precision.DAY, text)
-    if m := re.fullmatch(r"(\d{4})-(\d{2})", text):
-        year, month = int(m[1]), int(m[2])
+    if m := re.fullmatch(r"(\d{4})-(\d{2})", text, re.ASCII):
+        year, month = _year(m[1], text, field), int(m[2])
         if not 1 <= month <= 12:
             raise InvalidInput(f"{text!r} names month {month}, which does not exist", field=field)
         return PlannedWindow(date(year, month, 1), _month_end(year, month), Precision.MONTH, text)
-    if m := re.fullmatch(r"(\d{4})-Q([1-4])", text):
-        year, quarter = int(m[1]), int(m[2])
+    if m := re.fullmatch(r"(\d{4})-Q([1-4])", text, re.ASCII):
+        year, quarter = _year(m[1], text, field), int(m[2])
         first = 3 * quarter - 2
         return PlannedWindow(
             date(year, first, 1), _month_end(year, first + 2), Precision.QUARTER, text
         )
-    if m := re.fullmatch(r"(\d{4})-H([12])", text):
-        year, half = int(m[1]), int(m[2])
+    if m := re.fullmatch(r"(\d{4})-H([12])", text, re.ASCII):
+        year, half = _year(m[1], text, field), int(m[2])
         first = 1 if half == 1 else 7
         return PlannedWindow(date(year, first, 1), _month_end(year, first + 5), Precision.HALF, text)
-    if m := re.fullmatch(r"(\d{4})", text):
-        year = int(m[1])
+    if m := re.fullmatch(r"(\d{4})", text, re.ASCII):
+        year = _year(m[1], text, field)
         return PlannedWindow(date(year, 1, 1), date(year, 12, 31), Precision.YEAR, text)
     raise InvalidInput(
         f"{text!r} is not a window: use an object with earliest, latest, precision and label, "

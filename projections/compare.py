@@ -108,7 +108,7 @@ def _actor_rows(baseline: ProgrammePlan, current: ProgrammePlan) -> list[Compari
     return rows
 
 
-def _wave_actual(wave: WaveView, current: ProgrammePlan) -> date | None:
+def wave_actual(wave: WaveView, current: ProgrammePlan) -> date | None:
     """The day the wave's last member went live, once every member has."""
     days = [a.go_live for a in current.actors if a.id in wave.actors and a.status == LIVE]
     if not wave.actors or len(days) != len(wave.actors):
@@ -124,7 +124,7 @@ def _wave_rows(baseline: ProgrammePlan, current: ProgrammePlan) -> list[Comparis
         rows.append(
             _row(
                 wave.id, wave.code, wave.id, before.planned if before else None, wave.planned,
-                _wave_actual(wave, current), emptied,
+                wave_actual(wave, current), emptied,
             )
         )
     return rows

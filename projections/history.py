@@ -14,7 +14,7 @@ from datetime import date, datetime
 from ledger.application import RecordedEntry
 from ledger.belief import target_seq
 from ledger.changes import EntryCorrected, EntryRetracted
-from ledger.timeline import Timeline
+from ledger.timeline import FactKey, Timeline
 from ledger.values import PlannedWindow
 from projections.audit import AuditView, LogEntry
 from projections.fold import believed_timeline
@@ -33,7 +33,7 @@ class Revision:
     note: str | None
 
 
-def _relevant(recorded: RecordedEntry, actor: str, timeline: Timeline) -> bool:
+def is_relevant(recorded: RecordedEntry, actor: str, timeline: Timeline) -> bool:
     """Whether the entry set the actor's own facts, or the window of the wave it was in then."""
     change = recorded.entry.change
     if isinstance(change, EntryCorrected):
@@ -54,18 +54,23 @@ def actor_history(
     visible = [r for r in log if r.entry.programme == programme and r.recorded_at <= recorded_as_of]
     timeline = believed_timeline(visible, programme, recorded_as_of)
     by_seq = {r.seq: r for r in visible}
+    # Only the facts an actor's view depends on (its own, the programme's, the waves'), so a
+    # row costs what the actor has, not what the whole programme has.
+    every_key = timeline.keys()
+    keys = [key for key in every_key if key[0] in ("wave", "programme") or key[:2] == ("actor", actor)]
     rows = []
     for recorded in visible:
         change = recorded.entry.change
         target = by_seq.get(_target_seq(change)) if isinstance(change, EntryCorrected | EntryRetracted) else None
-        if not _relevant(target or recorded, actor, timeline):
+        if not is_relevant(target or recorded, actor, timeline):
             continue
-        rows.append(_revision(recorded, audit, timeline, programme, actor, recorded_as_of))
+        rows.append(_revision(recorded, audit, timeline, keys, programme, actor, recorded_as_of))
     return sorted(rows, key=lambda row: (row.effective, row.entry.position))
 
 
 def _revision(
-    recorded: RecordedEntry, audit: AuditView, timeline: Timeline, programme: str, actor: str, recorded_as_of: datetime,
+    recorded: RecordedEntry, audit: AuditView, timeline: Timeline, keys: list[FactKey], programme: str, actor: str,
+    recorded_as_of: datetime,
 ) -> Revision:
     view = audit.get(recorded.entry_id)
     assert view is not None
@@ -78,13 +83,15 @@ def _revision(
     elif later:
         note = f"corrected by {', '.join(later)}"
     change = recorded.entry.change
+    seq = recorded.seq
     if isinstance(change, EntryCorrected | EntryRetracted):
         note = f"{'corrects' if isinstance(change, EntryCorrected) else 'retracts'} {change.target_entry}"
         seq = _target_seq(change)
         effective = timeline.effective_of(seq) or effective
     if note and not note.startswith("corrects"):
         return Revision(view, effective, None, None, None, note)
-    plan = assemble(programme, timeline.snapshot(effective), effective, recorded_as_of)
+    # The plan right after this entry took effect: a later entry of the same day is not its doing.
+    plan = assemble(programme, timeline.snapshot_of(keys, effective, through_seq=seq), effective, recorded_as_of)
     state = plan.actor(actor) if plan else None
     return Revision(
         view, effective, state.wave if state else None, state.planned if state else None,

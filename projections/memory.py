@@ -22,6 +22,7 @@ from projections.history import Revision
 from projections.index import BitemporalIndex, ProgrammeFacts
 from projections.plan import ProgrammePlan
 from projections.service import ReadService, answered
+from projections.trend import MilestoneTrend
 
 SETTLE_AFTER = 10_000
 
@@ -169,3 +170,8 @@ class InMemoryReadModel:
 
     def log_page(self, query: LogQuery) -> LogPage:
         return answered(self.service.log_page(query))
+
+    def milestone_trend(
+        self, programme: str, actors: list[str], waves: list[str], recorded_as_of: datetime, report_date: str,
+    ) -> MilestoneTrend:
+        return answered(self.service.milestone_trend(programme, actors, waves, recorded_as_of, report_date))

@@ -406,11 +406,19 @@ def _assessment(version: Version | None) -> AssessmentView | None:
     )
 
 
-def known(plan: ProgrammePlan | None, programme: str, as_of: date) -> ProgrammePlan:
-    """The plan, or an error naming the programme when it is not known on that date."""
-    if plan is None:
-        raise UnknownReference(f"programme {programme!r} is not known on {as_of}", field="programme")
-    return plan
+def known(
+    plan: ProgrammePlan | None, programme: str, as_of: date, recorded_later: datetime | None = None,
+) -> ProgrammePlan:
+    """The plan, or an error saying why the programme has none: unknown, not yet registered on
+    `as_of`, or (when `recorded_later` is the moment asked about) not yet recorded then."""
+    if plan is not None:
+        return plan
+    if recorded_later is not None:
+        raise UnknownReference(
+            f"programme {programme!r} was not yet recorded at {recorded_later.isoformat()}", field="programme")
+    if as_of == END_OF_TIME:
+        raise UnknownReference(f"programme {programme!r} is not known", field="programme")
+    raise UnknownReference(f"programme {programme!r} is not known on {as_of}", field="programme")
 
 
 def require_actor(latest: ProgrammePlan, actor: str) -> None:

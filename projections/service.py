@@ -9,7 +9,7 @@ service; none of them knows which read model answers.
 from __future__ import annotations
 
 from collections.abc import Coroutine
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Protocol, TypeVar
 
 from ledger.application import RecordedEntry
@@ -18,6 +18,7 @@ from projections.audit import AuditView, LogEntry, LogPage, LogQuery
 from projections.compare import Comparison, baseline_date, compare
 from projections.history import Revision, actor_history
 from projections.plan import END_OF_TIME, ProgrammePlan, assemble, known, require_actor
+from projections.trend import MilestoneTrend, milestone_trend
 
 T = TypeVar("T")
 
@@ -93,6 +94,15 @@ class ReadService:
         log, audit = await source.programme_log(programme)
         return actor_history(log, audit, programme, actor, recorded_as_of)
 
+    async def milestone_trend(
+        self, programme: str, actors: list[str], waves: list[str], recorded_as_of: datetime, report_date: str,
+    ) -> MilestoneTrend:
+        """For each actor and wave, every report of its planned go-live, up to the actual go-live."""
+        source = self.model.source()
+        await _require_plan(source, programme, END_OF_TIME, recorded_as_of)
+        log, audit = await source.programme_log(programme)
+        return milestone_trend(log, audit, programme, actors, waves, recorded_as_of, report_date)
+
     async def log_page(self, query: LogQuery) -> LogPage:
         """A filtered page of the audit trail."""
         return await self.model.source().log_page(query)
@@ -107,7 +117,13 @@ async def _plan(source: FactSource, programme: str, as_of: date, recorded_as_of:
 
 
 async def _require_plan(source: FactSource, programme: str, as_of: date, recorded_as_of: datetime) -> ProgrammePlan:
-    return known(await _plan(source, programme, as_of, recorded_as_of), programme, as_of)
+    plan = await _plan(source, programme, as_of, recorded_as_of)
+    if plan is not None:
+        return plan
+    # Say why: never recorded, not registered by `as_of`, or recorded only after `recorded_as_of`.
+    ever = await _plan(source, programme, END_OF_TIME, datetime.max.replace(tzinfo=UTC))
+    recorded_later = ever is not None and await _plan(source, programme, END_OF_TIME, recorded_as_of) is None
+    return known(None, programme, as_of, recorded_as_of if recorded_later else None)
 
 
 def answered(question: Coroutine[Any, Any, T]) -> T:

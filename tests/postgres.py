@@ -85,3 +85,44 @@ def drop_database(admin_url: str, url: str) -> None:
     name = urlsplit(url).path.lstrip("/")
     with psycopg.connect(admin_url, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class PrivateCluster:
+    """A PostgreSQL server of the test's own (initdb/pg_ctl in a temp dir), to stop and start at will.
+
+    Fault tests use it to cause a real outage without touching any server other tests share.
+    """
+
+    def __init__(self, port: int) -> None:
+        initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
+        if not initdb or not pg_ctl:
+            raise RuntimeError("fault tests need initdb and pg_ctl (PostgreSQL server binaries)")
+        self.pg_ctl = pg_ctl
+        self.folder = tempfile.mkdtemp(prefix="ledger-fault-pg-")
+        self.data = os.path.join(self.folder, "data")
+        self.port = port
+        self._prefix: list[str] = []
+        if os.geteuid() == 0:
+            # The server refuses to run as root: run it as the packaged `postgres` user.
+            shutil.chown(self.folder, "postgres")
+            self._prefix = ["runuser", "-u", "postgres", "--"]
+        self._run([initdb, "-D", self.data, "-U", "postgres", "-A", "trust"])
+
+    def _run(self, command: list[str], check: bool = True) -> None:
+        subprocess.run([*self._prefix, *command], check=check, capture_output=True)
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run([self.pg_ctl, "-D", self.data, "-o", options, "-l", os.path.join(self.folder, "log"), "-w", "start"])
+
+    def stop(self) -> None:
+        """A fast shutdown: sessions are ended and transactions in flight rolled back."""
+        self._run([self.pg_ctl, "-D", self.data, "-m", "fast", "-w", "stop"])
+
+    def remove(self) -> None:
+        self._run([self.pg_ctl, "-D", self.data, "-m", "immediate", "stop"], check=False)
+        shutil.rmtree(self.folder, ignore_errors=True)

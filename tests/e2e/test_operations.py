@@ -24,6 +24,7 @@ import pytest
 from ledger.application import LedgerApplication
 from projections.audit import LogQuery
 from projections.memory import InMemoryReadModel
+from projections.trend import MilestoneTrend, milestone_trend
 from tests.e2e.client import (
     OPERATIONS_SENT,
     Json,
@@ -40,6 +41,7 @@ from tests.e2e.client import (
     reference_model,
     timestamp,
     wait_until_live,
+    window_json,
 )
 from tests.e2e.conftest import Served
 
@@ -230,6 +232,102 @@ def test_plan_as_recorded_before_the_programme_was_recorded_is_null(api: Served,
         "programmeId": "demo", "asOf": "2024-06-01",
         "recordedAsOf": (first.recorded_at - timedelta(seconds=1)).isoformat()})
     assert answer["programme"] is None
+
+
+# -- MilestoneTrend ------------------------------------------------------------------------
+
+
+def _trend_json(trend: MilestoneTrend) -> Json:
+    """What MilestoneTrend must answer for this projection result."""
+    return {
+        "programmeId": trend.programme, "recordedAsOf": trend.recorded_as_of.isoformat(),
+        "reportDate": trend.report_date.upper(),
+        "series": [
+            {"kind": s.kind, "id": s.subject, "name": s.name, "actual": s.actual and s.actual.isoformat(),
+             "points": [{"reported": p.reported.isoformat(), "planned": window_json(p.planned),
+                         "entryId": p.entry_id, "type": p.type, "source": p.source, "recordedBy": p.recorded_by}
+                        for p in s.points]}
+            for s in trend.series
+        ],
+    }
+
+
+@covers("MilestoneTrend")
+def test_milestone_trend_answers_what_the_projections_say(api: Served) -> None:
+    variables = {"programmeId": "demo", "actorIds": ["south-trust", "north-trust"], "waveIds": ["w2"],
+                 "recordedAsOf": FAR_FUTURE}
+    answer = api.reader.operation_data("MilestoneTrend", variables)["milestoneTrend"]
+    expected = reference_model(api.url)
+    trend = milestone_trend(expected.log, expected.audit, "demo", ["south-trust", "north-trust"], ["w2"],
+                            timestamp(FAR_FUTURE))
+    assert answer == _trend_json(trend)
+    south = answer["series"][0]
+    # South Trust: W2's autumn 2022, then the postponement as corrected (2024-Q1, not 2023-Q4).
+    assert [p["planned"]["label"] for p in south["points"]][-1] == "2024-Q1"
+    assert answer["series"][1]["actual"] == "2022-11-12"
+    recorded = api.reader.operation_data("MilestoneTrend", {**variables, "reportDate": "RECORDED"})["milestoneTrend"]
+    as_recorded = milestone_trend(expected.log, expected.audit, "demo", ["south-trust", "north-trust"], ["w2"],
+                                  timestamp(FAR_FUTURE), "recorded")
+    assert recorded == _trend_json(as_recorded)
+    assert {p["reported"] for s in recorded["series"] for p in s["points"]} == {
+        e.recorded_at.date().isoformat() for e in expected.log}
+
+
+@covers("MilestoneTrend", "CorrectEntry")
+def test_milestone_trend_as_recorded_before_and_after_a_correction(api: Served) -> None:
+    scenario = postpone_then_correct(api)
+    model = reference_model(api.url)
+
+    def last_report(moment: datetime) -> Json:
+        answer = api.reader.operation_data("MilestoneTrend", {
+            "programmeId": "demo", "actorIds": ["south-trust"], "recordedAsOf": moment.isoformat()})
+        trend = milestone_trend(model.log, model.audit, "demo", ["south-trust"], [], moment)
+        assert answer["milestoneTrend"] == _trend_json(trend)
+        point: Json = answer["milestoneTrend"]["series"][0]["points"][-1]
+        return point
+
+    before, between, after = (last_report(m) for m in (scenario.before, scenario.between, scenario.after))
+    assert before["planned"]["label"] == "2024-Q1"  # the sample's own corrected postponement
+    assert (between["planned"]["label"], between["entryId"]) == ("2024-Q3", scenario.original_id)
+    # After the correction the report stays on the original's date, with the corrected window.
+    assert (after["planned"]["label"], after["entryId"], after["reported"]) == (
+        "2024-Q4", scenario.correction_id, "2024-02-01")
+
+
+@covers("MilestoneTrend", "CorrectEntry")
+def test_milestone_trend_by_recording_day_keeps_the_corrected_statement_and_adds_the_correction(
+    api: Served,
+) -> None:
+    scenario = postpone_then_correct(api)
+    answer = api.reader.operation_data("MilestoneTrend", {
+        "programmeId": "demo", "actorIds": ["south-trust"], "reportDate": "RECORDED",
+        "recordedAsOf": scenario.after.isoformat()})["milestoneTrend"]
+    points = answer["series"][0]["points"]
+    assert [(p["entryId"], p["planned"]["label"]) for p in points][-2:] == [
+        (scenario.original_id, "2024-Q3"), (scenario.correction_id, "2024-Q4")]
+    assert points[-1]["reported"] == scenario.correction_recorded_at.date().isoformat()
+    by_effective = api.reader.operation_data("MilestoneTrend", {
+        "programmeId": "demo", "actorIds": ["south-trust"], "recordedAsOf": scenario.after.isoformat()})
+    ids = [p["entryId"] for p in by_effective["milestoneTrend"]["series"][0]["points"]]
+    assert scenario.original_id not in ids  # believed now: the correction stands in for it
+    assert ids[-1] == scenario.correction_id
+
+
+@covers("MilestoneTrend")
+@pytest.mark.parametrize(("variables", "code", "words"), [
+    ({"programmeId": "demo", "actorIds": ["nobody"]}, "NOT_FOUND", "no actor 'nobody'"),
+    ({"programmeId": "demo", "waveIds": ["w9"]}, "NOT_FOUND", "no wave 'w9'"),
+    ({"programmeId": "demo"}, "INVALID_INPUT", "choose at least one actor or wave"),
+    ({"programmeId": "nowhere", "actorIds": ["harbour"]}, "NOT_FOUND", "nowhere"),
+])
+def test_milestone_trend_names_what_was_wrong(
+    api: Served, ledger: LedgerApplication, variables: Json, code: str, words: str,
+) -> None:
+    before = ledger.last_position()
+    errors = api.reader.operation("MilestoneTrend", variables)["errors"]
+    assert errors[0]["extensions"]["code"] == code
+    assert words in errors[0]["message"]
+    assert ledger.last_position() == before
 
 
 # -- ActorHistory --------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""SVG charts of the read side's answers: the milestone trend (MTA) and the Tracking Gantt."""
