@@ -11,6 +11,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+import uuid
 from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from eventsourcing.persistence import StoredEvent
 
 from api.cli import main
 from ledger.application import open_ledger
@@ -331,3 +333,25 @@ def test_proof_requests_beyond_the_log_are_refused_clearly(filled: tuple[str, Pa
         result = ledger(url, *argv)
         assert (result.code, result.err) == (2, message)
     assert _verify(url, digest).code == 0  # nothing was written
+
+
+def test_verifying_a_long_log_shows_a_progress_bar(sqlite_url: str) -> None:
+    assert ledger(sqlite_url, "import", str(SAMPLE)).code == 0
+    app = open_ledger(StoreLocation(sqlite_url))
+    try:
+        stored = list(app.recorder.select_notifications(start=1, limit=ENTRIES))
+        # The sample's rows again under 1,000 more programme ids, through the ledger's own recorder.
+        for copy in range(1, 1001):
+            app.recorder.insert_events([
+                StoredEvent(uuid.uuid5(n.originator_id, str(copy)), n.originator_version, n.topic, n.state)
+                for n in stored
+            ])
+        total = app.last_position()
+    finally:
+        app.close()
+    assert total == ENTRIES * 1001
+    result = _verify(sqlite_url)
+    assert result.code == 0, result.out
+    assert result.err.startswith("\rverifying [")
+    assert result.err.endswith(f"[{'#' * 30}] {total}/{total}\n")
+    assert f"verified {total} entries up to position {total}" in result.out
