@@ -355,3 +355,28 @@ def test_verifying_a_long_log_shows_a_progress_bar(sqlite_url: str) -> None:
     assert result.err.startswith("\rverifying [")
     assert result.err.endswith(f"[{'#' * 30}] {total}/{total}\n")
     assert f"verified {total} entries up to position {total}" in result.out
+
+
+def test_positions_with_gaps_still_verify_and_prove(postgres_url: str, tmp_path: Path) -> None:
+    """PostgreSQL skips a position when an insert fails; the tree counts entries, not positions."""
+    assert ledger(postgres_url, "import", str(SAMPLE)).code == 0
+    with psycopg.connect(postgres_url) as connection, pytest.raises(psycopg.errors.UniqueViolation):
+        # A second row for an existing (programme, sequence) is refused, after taking a position.
+        connection.execute("INSERT INTO ledger_events (originator_id, originator_version, topic, state) "
+                           "SELECT originator_id, originator_version, topic, state FROM ledger_events LIMIT 1")
+    more = tmp_path / "more.jsonl"
+    more.write_text(json.dumps({"type": "StatusAssessed", "programme": "demo", "effective": "2024-05-01",
+                                "key": "after-gap", "source": {"title": "Status"}, "status": "Fine", "risk": "Low",
+                                "summary": "ok"}) + "\n")
+    assert ledger(postgres_url, "import", str(more)).code == 0
+    digest = tmp_path / "digest.json"
+    assert ledger(postgres_url, "digest", "--output", str(digest)).code == 0
+    saved = json.loads(digest.read_text())
+    assert (saved["tree_size"], saved["last_position"]) == (ENTRIES + 1, ENTRIES + 2)
+    result = _verify(postgres_url, digest)
+    assert result.code == 0, result.out
+    proof = tmp_path / "proof.json"
+    assert ledger(postgres_url, "proof", "demo:23", "--digest", str(digest), "--output", str(proof)).code == 0
+    assert json.loads(proof.read_text())["leaf_index"] == ENTRIES
+    checked = _standalone(proof, digest)
+    assert checked.stdout == f"ok: entry at position {ENTRIES + 2} is leaf {ENTRIES} of the digest's tree\n"
