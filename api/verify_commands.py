@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -19,6 +20,7 @@ import asyncpg
 from ledger.digest import Digest, ProvableLog
 from ledger.entry import parse_entry_id
 from ledger.errors import InvalidInput, UnknownReference
+from ledger.leaves import Verification
 from ledger.programme import programme_id
 from ledger.verify import Report, verify_log
 from projections.pg_audit import ReadModelCheck, check_read_model, describe
@@ -74,9 +76,15 @@ def cmd_verify(session: Session) -> int:
         raise InvalidInput("--read-model checks the PostgreSQL read model; a SQLite store has none (it is "
                            "rebuilt in memory from the log every time)", field="read-model")
     digests = [(path, read_digest(path)) for path in session.args.digest or ()]
-    report = verify_log(session.app.leaf_store(), digests, _bar(session.err))
+    store = session.app.leaf_store()
+    report = verify_log(store, digests, _bar(session.err))
     _print_report(session, report)
     read_model_ok = _verify_read_model(session) if session.args.read_model else True
+    # /healthz shows the last verification, so a failed one stays visible after this command.
+    store.record_verification(Verification(
+        datetime.now(UTC), report.entries, report.last_position, report.root_hash, report.ok and read_model_ok,
+        report.first_bad_position,
+    ))
     return 0 if report.ok and read_model_ok else 1
 
 

@@ -38,6 +38,7 @@ from ledger.merkle import leaf_hash
 
 RawRow = tuple[int, Any, int, str, bytes]  # position, programme id as stored, sequence, topic, state
 TABLE = "ledger_leaves"
+VERIFICATIONS = "ledger_verifications"  # what each `ledger verify` found, newest last (for /healthz)
 INSERT_LOCK = 4242014  # the advisory lock every insert into the events table holds until it commits
 META = "ledger_leaves_meta"
 
@@ -88,6 +89,23 @@ class Upgrade:
     at: datetime
     rows: int
     last_position: int
+
+
+@dataclass(frozen=True)
+class Verification:
+    """One recorded run of `ledger verify`: when, over how much of the log, and whether it held."""
+
+    at: datetime
+    tree_size: int
+    last_position: int
+    root_hash: bytes
+    ok: bool
+    first_bad_position: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        """As /healthz shows it."""
+        return {"at": self.at.isoformat(), "tree_size": self.tree_size, "position": self.last_position,
+                "root_hash": self.root_hash.hex(), "ok": self.ok, "first_bad_position": self.first_bad_position}
 
 
 class SQLiteLeafRecorder(SQLiteApplicationRecorder):
@@ -149,6 +167,7 @@ class LeafStore:
         self.events = f"{schema}{recorder.events_table_name}"
         self.leaves = f"{schema}{TABLE}"
         self.meta = f"{schema}{META}"
+        self.verifications = f"{schema}{VERIFICATIONS}"
         self.position = "notification_id" if postgres else "rowid"
 
     def install(self) -> Upgrade | None:
@@ -170,6 +189,13 @@ class LeafStore:
                 f"CREATE TABLE IF NOT EXISTS {self.meta} (id INTEGER PRIMARY KEY, upgraded_at {stamp} NOT NULL, "
                 "rows BIGINT NOT NULL, last_position BIGINT NOT NULL)"
             )
+            serial = "BIGSERIAL" if self.postgres else "INTEGER"
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.verifications} (id {serial} PRIMARY KEY, "
+                f"verified_at {stamp} NOT NULL, tree_size BIGINT NOT NULL, last_position BIGINT NOT NULL, "
+                f"root_hash {blob} NOT NULL, ok BOOLEAN NOT NULL, first_bad_position BIGINT)"
+            )
+            append_only.protect_table(cursor, self.verifications, ("id",), postgres=self.postgres)
             append_only.protect_table(cursor, self.leaves, ("position",), postgres=self.postgres)
             append_only.protect_table(cursor, self.meta, ("id",), postgres=self.postgres)
             # Row 1 is written once, by whichever process gets here first; on SQLite inserting it
@@ -204,6 +230,32 @@ class LeafStore:
             (now if self.postgres else now.isoformat(), len(leaves), leaves[-1][0]),
         )
         return Upgrade(now, len(leaves), leaves[-1][0])
+
+    def record_verification(self, verification: Verification) -> None:
+        """Append what one `ledger verify` found."""
+        v = verification
+        with self.recorder.datastore.transaction(commit=True) as cursor:
+            cursor.execute(
+                f"INSERT INTO {self.verifications} (verified_at, tree_size, last_position, root_hash, ok, "
+                f"first_bad_position) VALUES ({', '.join([self.mark] * 6)})",
+                (v.at if self.postgres else v.at.isoformat(), v.tree_size, v.last_position, v.root_hash, v.ok,
+                 v.first_bad_position),
+            )
+
+    def last_verification(self) -> Verification | None:
+        """The newest recorded `ledger verify` outcome, if any."""
+        with self.recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(
+                f"SELECT verified_at, tree_size, last_position, root_hash, ok, first_bad_position "
+                f"FROM {self.verifications} ORDER BY id DESC LIMIT 1"
+            )
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        at = row["verified_at"]
+        return Verification(at if isinstance(at, datetime) else datetime.fromisoformat(at), int(row["tree_size"]),
+                            int(row["last_position"]), bytes(row["root_hash"]), bool(row["ok"]),
+                            row["first_bad_position"])
 
     def require_installed(self) -> None:
         """For a role that may not create tables: refuse to record into a store without leaf tables."""

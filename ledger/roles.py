@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 
 from ledger.errors import InvalidInput
-from ledger.leaves import META, TABLE
+from ledger.leaves import META, TABLE, VERIFICATIONS
 from ledger.settings import StoreLocation
 
 ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
@@ -38,7 +38,8 @@ def grant_app_role(app: Any, role: str) -> list[str]:
         raise InvalidInput(f"{role!r} is not a role name (lower-case letters, digits and _)", field="app-role")
     recorders = [app.recorder, *([app.snapshots.recorder] if app.snapshots is not None else [])]
     schema = app.recorder.datastore.schema
-    tables = [f"{schema}.{r.events_table_name}" for r in recorders] + [f"{schema}.{TABLE}", f"{schema}.{META}"]
+    tables = [f"{schema}.{r.events_table_name}" for r in recorders] + [
+        f"{schema}.{name}" for name in (TABLE, META, VERIFICATIONS)]
     with app.recorder.datastore.transaction(commit=True) as cursor:
         cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,))
         if cursor.fetchone() is None:
@@ -53,6 +54,8 @@ def grant_app_role(app: Any, role: str) -> list[str]:
             cursor.execute(f"REVOKE ALL ON {table} FROM {role}")
             cursor.execute(f"GRANT SELECT, INSERT ON {table} TO {role}")
         cursor.execute(f"GRANT USAGE ON SEQUENCE {sequence} TO {role}")
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", (tables[-1],))
+        cursor.execute(f"GRANT USAGE ON SEQUENCE {cursor.fetchone()['pg_get_serial_sequence']} TO {role}")
         if tokens:
             cursor.execute(f"GRANT SELECT ON {schema}.{TOKENS_TABLE} TO {role}")
     return tables

@@ -75,7 +75,7 @@ def test_the_app_role_appends_but_cannot_disable_a_trigger_or_change_a_row(roles
     code, out, err = ledger(roles.owner_url, "migrate", "--app-role", roles.app)
     assert code == 0, err
     assert f"role {roles.app} may SELECT and INSERT on public.ledger_events, public.ledger_snapshots, " \
-           "public.ledger_leaves, public.ledger_leaves_meta, nothing more" in out
+           "public.ledger_leaves, public.ledger_leaves_meta, public.ledger_verifications, nothing more" in out
     more = tmp_path / "more.jsonl"
     more.write_text(json.dumps({"type": "StatusAssessed", "programme": "demo", "effective": "2024-05-01",
                                 "key": "by-app", "source": {"title": "Status"}, "status": "Fine", "risk": "Low",
