@@ -16,6 +16,7 @@ from typing import Any
 
 import anyio
 import asyncpg
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -24,22 +25,26 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
-from api.auth import TokenStore
+from api.auth import TokenStore, principal_from_header
 from api.body_check import BodyCheck
 from api.context import LedgerContext, Services
 from api.listener import Listener
 from api.live import InMemoryProjection, LiveFeed, PostgresProjection
+from api.logs import REQUEST_ID, use_json_logs
+from api.metrics import Metrics, MetricsMiddleware, Positions
 from api.reader import Reader
 from api.response_cache import ResponseCache
 from api.retryable import RETRY_AFTER_SECONDS
 from api.schema import WRITE_STARTED, build_schema
 from api.settings import ApiSettings
+from api.status import lag
 from api.web import graphiql_page, web_routes
 from ledger import strict_json
 from ledger.application import LedgerApplication, open_ledger
-from ledger.errors import InvalidInput, LedgerError
+from ledger.errors import AccessDenied, InvalidInput, LedgerError
 from ledger.outage import cause_of, is_store_failure
 from projections.memory import InMemoryReadModel
+from projections.pg_leader import Leadership
 from projections.pg_projector import PostgresProjector
 from projections.pg_reader import PostgresReader
 from projections.pg_schema import migrate
@@ -105,6 +110,7 @@ class Guard:
             return
         request_id = _request_id(scope)
         scope.setdefault("state", {})["request_id"] = request_id
+        REQUEST_ID.set(request_id)  # every log line written for this request carries it
         limit = self.settings.max_body_bytes
         declared = _content_length(scope)
         if declared is not None and declared > limit:
@@ -184,7 +190,14 @@ async def _read_side(
     async with pool.acquire() as connection:
         await migrate(connection)
     reader = PostgresReader(pool)
-    feed = LiveFeed(PostgresProjection(PostgresProjector(app, pool), reader))
+    if settings.read_database_url:
+        # Queries go to the replica; the projector still writes on the primary.
+        replica = await asyncpg.create_pool(settings.read_database_url, min_size=1, max_size=10)
+        stack.push_async_callback(replica.close)
+        reader = PostgresReader(replica)
+    leadership = Leadership(settings.store.url, "api")  # one projector per database: the leader's
+    stack.push_async_callback(leadership.close)
+    feed = LiveFeed(PostgresProjection(PostgresProjector(app, pool), reader, leadership, settings.projector))
     # A dedicated connection for LISTEN: pooled connections UNLISTEN when released.
     listener = Listener(settings.store.url, app.recorder.channel_name, feed.wake, timeout)  # type: ignore[attr-defined]
     await listener.connect()
@@ -252,19 +265,58 @@ def create_app(settings: ApiSettings) -> Starlette:
         return JSONResponse({"status": "ok", "position": position, "read_model_position": read_model,
                              "verified": None if verified is None else verified.to_json()})
 
+    metrics = Metrics(lambda: _positions(holder.get("services")))
+
+    async def metrics_page(_: Request) -> Response:
+        text = await anyio.to_thread.run_sync(generate_latest, metrics.registry)  # reads the store: off the loop
+        return Response(text, media_type=CONTENT_TYPE_LATEST)
+
     starlette = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
+            Route("/metrics", metrics_page),
             *web_routes(lambda: holder.get("services")),
         ],
         lifespan=lifespan,
     )
     if settings.response_cache:
         services = holder.get  # looked up per request: the services exist once the lifespan ran
+
+        async def still_valid(authorization: bytes) -> bool:
+            found = services("services")
+            if found is None:
+                return False
+            try:
+                await anyio.to_thread.run_sync(principal_from_header, authorization.decode("latin-1"), found.tokens)
+            except AccessDenied:
+                return False
+            return True
+
         starlette.add_middleware(
-            ResponseCache, position=lambda: s.reader.position if (s := services("services")) else None)
+            ResponseCache, position=lambda: s.reader.position if (s := services("services")) else None,
+            still_valid=still_valid)
     starlette.add_middleware(BodyCheck)  # before the cache, which parses the body too
     starlette.add_middleware(Guard, settings=settings)  # outermost: size and time limits first
+    starlette.add_middleware(MetricsMiddleware, metrics=metrics)  # around the guard: 413s and 504s count too
     return starlette
+
+
+def _positions(services: Services | None) -> Positions | None:
+    """The positions and lag `/metrics` exports; None before the services exist."""
+    if services is None:
+        return None
+    store = services.app.last_position()
+    read = services.reader.position
+    behind = lag(services.app, store, read)
+    leadership = getattr(services.feed.projection, "leadership", None)
+    return Positions(store, read, behind.entries, behind.seconds, None if leadership is None else leadership.leads)
+
+
+def app_from_environment() -> Starlette:
+    """The application as configured by LEDGER_* variables: what each `ledger serve --workers N` worker runs."""
+    settings = ApiSettings.from_environment()
+    if settings.log_format == "json":
+        use_json_logs()  # a worker process starts with logging unconfigured
+    return create_app(settings)

@@ -23,11 +23,13 @@ from ledger.errors import StoreUnavailable
 from ledger.outage import cause_of, is_store_failure
 from projections.audit import LogEntry
 from projections.memory import InMemoryReadModel
+from projections.pg_leader import Leadership
 from projections.pg_projector import PostgresProjector
 from projections.pg_reader import PostgresReader
 
 log = logging.getLogger("ledger.live")
 QUEUE_LIMIT = 10_000
+FOLLOW_POLL_SECONDS = 0.02  # how often a follower looks at the tracking position while it waits
 
 
 class Projection(Protocol):
@@ -54,15 +56,48 @@ class InMemoryProjection:
 
 
 class PostgresProjection:
-    """The PostgreSQL read model: this process's projector, and its reader for the entries."""
+    """The PostgreSQL read model: this process's projector, and its reader for the entries.
 
-    def __init__(self, projector: PostgresProjector, reader: PostgresReader) -> None:
+    With a `leadership`, only the process that leads runs the projector; the others wait until
+    the leader has applied what the store held when they asked (read-your-writes), and try to
+    take the lead each time, so they take over when the leader dies. A process that may not
+    project (`LEDGER_PROJECTOR=0`) only ever waits.
+    """
+
+    def __init__(self, projector: PostgresProjector, reader: PostgresReader,
+                 leadership: Leadership | None = None, may_project: bool = True) -> None:
         self.projector = projector
         self.reader = reader
+        self.leadership = leadership
+        self.may_project = may_project
+
+    async def _leads(self) -> bool:
+        if not self.may_project:
+            return False
+        return self.leadership is None or await self.leadership.try_lead()
 
     async def catch_up(self) -> int:
-        await self.projector.catch_up()
-        return await self.reader.refresh_position()
+        """Bring the read side up to what the store holds now; returns the reader's position.
+
+        The reader may be a replica (LEDGER_READ_DATABASE_URL): the leader projects on the
+        primary, and everyone waits until the replica, where the next query goes, has it too.
+        """
+        target = await anyio.to_thread.run_sync(self.projector.app.last_position)
+        while (position := await self._reader_position()) < target:
+            if await self._leads():
+                await self.projector.catch_up()
+                if (position := await self._reader_position()) >= target:
+                    break
+            await asyncio.sleep(FOLLOW_POLL_SECONDS)
+        return position
+
+    async def _reader_position(self) -> int:
+        import asyncpg
+
+        try:
+            return await self.reader.refresh_position()
+        except asyncpg.UndefinedTableError:
+            return 0  # a replica that has not yet replayed the read model's creation
 
     async def entries_after(self, position: int, up_to: int) -> list[LogEntry]:
         found: list[LogEntry] = []

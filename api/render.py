@@ -57,15 +57,48 @@ def cell(value: Any) -> str:
     return str(value)
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, max_width: int = 60) -> str:
-    """A left-aligned text table with a header rule; long cells are cut with an ellipsis."""
-    texts = [[_cut(cell(v), max_width) for v in row] for row in rows]
+# A cut cell ends in this mark; "…" already means an open bound of a window.
+CUT_MARK = "~"
+TABLE_WIDTH = 100  # a table fits a 100-column terminal unless asked for every character
+MIN_COLUMN = 16  # a narrowed free-text column still shows its first words
+
+
+def table(
+    headers: Sequence[str], rows: Sequence[Sequence[Any]], *, max_width: int | None = 60,
+    flexible: Sequence[str] = (), total_width: int | None = TABLE_WIDTH,
+) -> str:
+    """A left-aligned text table with a header rule.
+
+    Cells longer than `max_width` are cut; then the widest of the `flexible` columns (free text
+    such as a source title, never an id or a date) are narrowed until the table fits
+    `total_width`. A cut cell ends in CUT_MARK. `None` for both shows every character.
+    """
+    texts = [[cell(v) for v in row] for row in rows]
     widths = [max([len(h), *(len(r[i]) for r in texts)]) for i, h in enumerate(headers)]
+    if max_width is not None:
+        widths = [min(w, max(max_width, len(h))) for w, h in zip(widths, headers, strict=True)]
+    if total_width is not None:
+        widths = _fit(widths, [h if h in flexible else None for h in headers], total_width)
+    texts = [[_cut(t, w) for t, w in zip(row, widths, strict=True)] for row in texts]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
     lines += ["  ".join(t.ljust(w) for t, w in zip(row, widths, strict=True)).rstrip() for row in texts]
     return "\n".join(lines)
 
 
+def _fit(widths: list[int], flexible: Sequence[str | None], total: int) -> list[int]:
+    """Narrow the widest flexible column, one character at a time, until the row fits `total`."""
+    widths = list(widths)
+    floors = [max(len(h), MIN_COLUMN) if h is not None else w for h, w in zip(flexible, widths, strict=True)]
+    gaps = 2 * (len(widths) - 1)
+    while sum(widths) + gaps > total:
+        shrinkable = [i for i, w in enumerate(widths) if w > floors[i]]
+        if not shrinkable:
+            break  # ids and dates are never cut: wider than asked rather than wrong
+        widest = max(shrinkable, key=lambda i: widths[i])
+        widths[widest] -= 1
+    return widths
+
+
 def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return text if len(text) <= width else text[: width - 1] + CUT_MARK

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -35,9 +35,15 @@ def _is_query(document: str, operation_name: str | None) -> bool:
 class ResponseCache:
     """ASGI middleware in front of the GraphQL endpoint (HTTP POST only)."""
 
-    def __init__(self, app: ASGIApp, position: Callable[[], int | None]) -> None:
+    def __init__(
+        self, app: ASGIApp, position: Callable[[], int | None],
+        still_valid: Callable[[bytes], Awaitable[bool]] | None = None,
+    ) -> None:
         self.app = app
         self.position = position
+        # Whether the Authorization header of a cached answer still names a valid token:
+        # a revoked or expired token must not go on being served from the cache.
+        self.still_valid = still_valid
         self.entries: OrderedDict[tuple[Any, ...], tuple[list[tuple[bytes, bytes]], bytes]] = OrderedDict()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -46,6 +52,9 @@ class ResponseCache:
             return
         body, more = await _read_body(receive)
         key = None if more else self._key(scope, body)
+        if key is not None and key in self.entries and not await self._token_still_valid(scope):
+            del self.entries[key]  # the application answers (and refuses) it afresh
+            key = None
         if key is not None and key in self.entries:
             self.entries.move_to_end(key)
             headers, content = self.entries[key]
@@ -57,6 +66,10 @@ class ResponseCache:
             await self.app(scope, replayed, send)
             return
         await self.app(scope, replayed, self._recording(key, send))
+
+    async def _token_still_valid(self, scope: Scope) -> bool:
+        authorization = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
+        return not authorization or self.still_valid is None or await self.still_valid(authorization)
 
     def _key(self, scope: Scope, body: bytes) -> tuple[Any, ...] | None:
         position = self.position()

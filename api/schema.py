@@ -55,6 +55,7 @@ from ledger.errors import InvalidInput, LedgerError, StoreUnavailable
 from projections.audit import LogQuery
 
 log = logging.getLogger("ledger.api")
+DEFAULT_PAGE = 50  # entries per page of `events` when neither first nor last is given
 Info = strawberry.Info[LedgerContext, None]
 # Set in the request's scope state once a mutation hands its entry to the store.
 WRITE_STARTED = "write_started"
@@ -206,28 +207,40 @@ class Query:
             recorded_as_of or _now(), report_date.value)
         return trend_of(result)
 
-    @strawberry.field(description="The audit trail, oldest first, filtered and paged (at most 500 a page).")
+    @strawberry.field(description="The audit trail, oldest first, filtered and paged (at most 500 a page): "
+                      "`first`/`after` forward, `last`/`before` backward.")
     @_ledger_errors
     async def events(
-        self, info: Info, programme_id: strawberry.ID | None = None, first: int = 50, after: str | None = None,
-        types: list[str] | None = None, actor_id: strawberry.ID | None = None,
+        self, info: Info, programme_id: strawberry.ID | None = None, first: int | None = None,
+        after: str | None = None, types: list[str] | None = None, actor_id: strawberry.ID | None = None,
         effective_from: date | None = None, effective_to: date | None = None,
         recorded_from: datetime | None = None, recorded_to: datetime | None = None,
+        last: int | None = None, before: str | None = None,
+        wave_id: strawberry.ID | None = None, subject_id: strawberry.ID | None = None,
     ) -> LedgerEventConnection:
         info.context.require_read()
         limit = info.context.services.settings.max_page_size
-        if not 1 <= first <= limit:
-            raise InvalidInput(f"first must be between 1 and {limit}, not {first}", field="first")
+        if first is not None and last is not None:
+            raise InvalidInput("give first (paging forward) or last (paging backward), not both", field="last")
+        for name, size in (("first", first), ("last", last)):
+            if size is not None and not 1 <= size <= limit:
+                raise InvalidInput(f"{name} must be between 1 and {limit}, not {size}", field=name)
         start = 0 if after is None else position_of(after)
         if start is None:
             raise InvalidInput(f"{after!r} is not a cursor from this API", field="after")
+        end = None if before is None else position_of(before)
+        if before is not None and end is None:
+            raise InvalidInput(f"{before!r} is not a cursor from this API", field="before")
         query = LogQuery(
             programme=None if programme_id is None else str(programme_id), types=frozenset(types or ()),
-            subject=None if actor_id is None else str(actor_id), effective_from=effective_from,
-            effective_to=effective_to, recorded_from=recorded_from, recorded_to=recorded_to,
-            after=start, first=first,
+            subject=None if actor_id is None else str(actor_id),
+            subjects=frozenset(str(s) for s in (wave_id, subject_id) if s is not None),
+            effective_from=effective_from, effective_to=effective_to, recorded_from=recorded_from,
+            recorded_to=recorded_to, after=start, first=DEFAULT_PAGE if first is None else first,
+            before=end, last=last,
         )
-        return connection_of(await info.context.reader.log_page(query))
+        reader = info.context.reader
+        return connection_of(await reader.log_page(query), lambda: reader.log_count(query))
 
     @strawberry.field(description="One entry by id (programme:sequence), or null.")
     @_ledger_errors

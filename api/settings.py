@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from api.logs import log_format
 from ledger.errors import InvalidInput
 from ledger.settings import StoreLocation, store_location
 
@@ -54,6 +55,9 @@ class ApiSettings:
     poll_seconds: float = 0.5
     read_model: str | None = None  # "memory" or "postgres"; None chooses by the store
     response_cache: bool = True
+    projector: bool = True  # whether this process may lead the PostgreSQL projector (LEDGER_PROJECTOR)
+    read_database_url: str | None = None  # a replica the queries read from (LEDGER_READ_DATABASE_URL)
+    log_format: str = "text"  # or "json" (LEDGER_LOG_FORMAT)
 
     @property
     def chosen_read_model(self) -> str:
@@ -72,6 +76,9 @@ class ApiSettings:
             poll_seconds=_number(environ, "LEDGER_POLL_SECONDS", 0.5),
             read_model=_read_model(environ, store_location(database, environ)),
             response_cache=_flag(environ, "LEDGER_RESPONSE_CACHE", True),
+            projector=_flag(environ, "LEDGER_PROJECTOR", True),
+            read_database_url=_read_database(environ, store_location(database, environ)),
+            log_format=log_format(environ.get("LEDGER_LOG_FORMAT")),
         )
 
 
@@ -87,3 +94,16 @@ def _read_model(environ: Mapping[str, str], store: StoreLocation) -> str:
     if chosen == "postgres" and not store.is_postgres:
         raise InvalidInput("LEDGER_READ_MODEL=postgres needs a PostgreSQL store", field="LEDGER_READ_MODEL")
     return chosen
+
+
+def _read_database(environ: Mapping[str, str], store: StoreLocation) -> str | None:
+    url = environ.get("LEDGER_READ_DATABASE_URL") or None
+    if url is None:
+        return None
+    if not StoreLocation(url).is_postgres or not store.is_postgres:
+        raise InvalidInput("LEDGER_READ_DATABASE_URL is a PostgreSQL replica of a PostgreSQL store: "
+                           f"{StoreLocation(url).describe()!r} with the store {store.describe()!r}",
+                           field="LEDGER_READ_DATABASE_URL")
+    if _read_model(environ, store) != "postgres":
+        raise InvalidInput("LEDGER_READ_DATABASE_URL needs the PostgreSQL read model", field="LEDGER_READ_DATABASE_URL")
+    return url

@@ -7,6 +7,7 @@ arguments or need more data (an actor's history) have resolvers.
 from __future__ import annotations
 
 import base64
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, cast
@@ -323,16 +324,24 @@ class LedgerEventEdge:
     node: LedgerEvent
 
 
-@strawberry.type
+@strawberry.type(description="Where a page sits in the whole result (Relay connection spec).")
 class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(description="Whether entries follow this page (paging forward).")
+    has_previous_page: bool = strawberry.field(
+        description="Whether entries precede this page (paging backward with last/before; false paging forward).")
+    start_cursor: str | None = strawberry.field(description="The first edge's cursor, for paging backward.")
+    end_cursor: str | None = strawberry.field(description="The last edge's cursor, for paging forward.")
 
 
 @strawberry.type(description="A page of the audit trail (Relay connection).")
 class LedgerEventConnection:
     edges: list[LedgerEventEdge]
     page_info: PageInfo
+    _count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="How many entries match the filters, on every page together.")
+    async def total_count(self) -> int:
+        return await self._count()  # counted only when a client asks for it
 
 
 def cursor_of(position: int) -> str:
@@ -353,12 +362,12 @@ def position_of(cursor: str) -> int | None:
     return int(number)
 
 
-def connection_of(page: audit.LogPage) -> LedgerEventConnection:
-    """A Relay connection for a log page."""
+def connection_of(page: audit.LogPage, count: Callable[[], Awaitable[int]]) -> LedgerEventConnection:
+    """A Relay connection for a log page; `count` gives the total number of matches when asked."""
     edges = [LedgerEventEdge(cursor=cursor_of(e.position), node=event_of(e)) for e in page.entries]
-    return LedgerEventConnection(
-        edges=edges, page_info=PageInfo(has_next_page=page.has_more, end_cursor=edges[-1].cursor if edges else None)
-    )
+    info = PageInfo(has_next_page=page.has_more, has_previous_page=page.has_previous,
+                    start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None)
+    return LedgerEventConnection(edges=edges, page_info=info, _count=count)
 
 
 @strawberry.type(description="One actor or wave in a comparison.")

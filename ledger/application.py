@@ -120,14 +120,18 @@ class LedgerApplication(Application[UUID]):
 
     def record_many(
         self, entries: Sequence[Entry], *, lines: Sequence[int] | None = None,
-        progress: Progress | None = None,
+        progress: Progress | None = None, writing: Progress | None = None,
     ) -> list[Receipt]:
-        """Record entries all or nothing; every refused entry is reported in `ImportRejected`."""
-        return self._record_batch(entries, collect=True, lines=lines, progress=progress)
+        """Record entries all or nothing; every refused entry is reported in `ImportRejected`.
+
+        `progress(done, total)` follows the checking, `writing(done, total)` the saving.
+        """
+        return self._record_batch(entries, collect=True, lines=lines, progress=progress, writing=writing)
 
     def _record_batch(
         self, entries: Sequence[Entry], *, collect: bool,
         lines: Sequence[int] | None = None, progress: Progress | None = None,
+        writing: Progress | None = None,
     ) -> list[Receipt]:
         with self._write_lock:
             for attempt in range(CONFLICT_RETRIES):
@@ -144,7 +148,7 @@ class LedgerApplication(Application[UUID]):
                             self._unreachable = True
                             raise unavailable(self.location, error, writing=True) from None
                         raise
-                    recordings = self._save(events)
+                    recordings = self._save(events, writing)
                 except IntegrityError:
                     self._evict(programmes)  # another process appended first: reload, retry
                     if attempt == CONFLICT_RETRIES - 1:
@@ -162,10 +166,10 @@ class LedgerApplication(Application[UUID]):
                 return self._with_positions(receipts, recordings)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _save(self, events: list[Any]) -> list[Any]:
+    def _save(self, events: list[Any], writing: Progress | None = None) -> list[Any]:
         """Save, saying honestly whether a failed save may still have been written."""
         try:
-            return self._save_in_order(events)
+            return self._save_in_order(events, writing)
         except IntegrityError:
             raise
         except Exception as error:
@@ -181,7 +185,7 @@ class LedgerApplication(Application[UUID]):
                 "it is idempotent"
             ) from None
 
-    def _save_in_order(self, events: list[Any]) -> list[Any]:
+    def _save_in_order(self, events: list[Any], writing: Progress | None = None) -> list[Any]:
         """Save events in entry order (the log follows the file across programmes).
 
         Up to WRITE_CHUNK events are one transaction: every command and decision is atomic.
@@ -192,6 +196,8 @@ class LedgerApplication(Application[UUID]):
         recordings: list[Any] = []
         for start in range(0, len(events), WRITE_CHUNK):
             recordings.extend(self.save(*events[start:start + WRITE_CHUNK]))
+            if writing:
+                writing(min(start + WRITE_CHUNK, len(events)), len(events))
         return recordings
 
     def check_many(self, entries: Sequence[Entry], *, lines: Sequence[int] | None = None) -> list[LineError]:

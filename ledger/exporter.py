@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from ledger.application import LedgerApplication, RecordedEntry
+from ledger import suggest
+from ledger.application import LedgerApplication, Progress, RecordedEntry
 from ledger.codec import RECORDED, encode_entry
 
 
@@ -25,11 +26,24 @@ def export_line(recorded: RecordedEntry) -> str:
     return json.dumps(data, ensure_ascii=False)
 
 
-def export_lines(app: LedgerApplication, programme: str | None = None, batch: int = 5000) -> Iterator[str]:
-    """Every entry in position order, read in batches so memory stays flat."""
+def export_lines(
+    app: LedgerApplication, programme: str | None = None, batch: int = 5000, progress: Progress | None = None,
+) -> Iterator[str]:
+    """Every entry in position order, read in batches so memory stays flat.
+
+    `progress(position, last position)` follows the reading. A `programme` the log never saw
+    is NOT_FOUND (with the closest ids) once the whole log has been read and nothing yielded.
+    """
     after = 0
+    total = app.last_position() if progress else 0
+    seen: set[str] = set()
     while chunk := app.read(after, batch):
         for recorded in chunk:
+            seen.add(recorded.entry.programme)
             if programme is None or recorded.entry.programme == programme:
                 yield export_line(recorded)
         after = chunk[-1].position
+        if progress:
+            progress(after, total)
+    if programme is not None and programme not in seen:
+        raise suggest.unknown(f"no programme {programme!r} in the ledger", programme, seen, "programme")

@@ -103,9 +103,13 @@ def _checked_utf8(line: str) -> str:
 
 
 def import_text(
-    app: LedgerApplication, text: str, *, recorded_by: str, progress: Progress | None = None
+    app: LedgerApplication, text: str, *, recorded_by: str, progress: Progress | None = None,
+    writing: Progress | None = None,
 ) -> ImportResult:
-    """Validate and record every line of `text`; all or nothing."""
+    """Validate and record every line of `text`; all or nothing.
+
+    `progress` follows the checking of the lines and `writing` the saving of the new entries.
+    """
     entries, numbers, errors = parse_lines(text, recorded_by)
     receipts = []
     if errors:
@@ -113,7 +117,7 @@ def import_text(
         errors.extend(app.check_many(entries, lines=numbers))
     else:
         try:
-            receipts = app.record_many(entries, lines=numbers, progress=progress)
+            receipts = app.record_many(entries, lines=numbers, progress=progress, writing=writing)
         except ImportRejected as rejected:
             errors.extend(rejected.errors)
     if errors:

@@ -10,47 +10,55 @@ retryable 503 and the CLI a one-line error instead of a traceback; `unavailable`
 from __future__ import annotations
 
 import sqlite3
+from functools import cache
 from typing import TYPE_CHECKING
 
-import asyncpg
-import psycopg
-import psycopg_pool
-from eventsourcing.persistence import InterfaceError, OperationalError
-
 from ledger.errors import StoreUnavailable
-from ledger.fail_fast_store import StoreConnectionFailed
 
 if TYPE_CHECKING:
     from ledger.settings import StoreLocation
 
-_FAILURES: tuple[type[BaseException], ...] = (
-    StoreConnectionFailed,
-    OSError,  # refused, reset, unreachable host, a name that does not resolve
-    TimeoutError,
-    OperationalError,
-    InterfaceError,
-    psycopg.OperationalError,
-    psycopg.InterfaceError,
-    sqlite3.OperationalError,
-    asyncpg.PostgresConnectionError,  # includes a connection that died under a query
-    asyncpg.InterfaceError,  # "connection is closed", a pool that is closing
-    asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up
-    asyncpg.exceptions.InvalidCatalogNameError,  # no such database
-    asyncpg.exceptions.InvalidAuthorizationSpecificationError,  # no such role, bad password
-    asyncpg.exceptions.InsufficientResourcesError,  # too many connections
-    # What asyncpg raises when a pooled connection that died in an outage is used or reset
-    # ("cannot switch to state ...; another operation is in progress").
-    asyncpg.exceptions.InternalClientError,
-)
+
+@cache
+def _failures() -> tuple[type[BaseException], ...]:
+    # The drivers are imported here, on the first failure, not when this module is: the CLI
+    # imports it for every command, and `ledger --help` must not load the server stack.
+    import asyncpg
+    import psycopg
+    from eventsourcing.persistence import InterfaceError, OperationalError
+
+    from ledger.fail_fast_store import StoreConnectionFailed
+
+    return (
+        StoreConnectionFailed,
+        OSError,  # refused, reset, unreachable host, a name that does not resolve
+        TimeoutError,
+        OperationalError,
+        InterfaceError,
+        psycopg.OperationalError,
+        psycopg.InterfaceError,
+        sqlite3.OperationalError,
+        asyncpg.PostgresConnectionError,  # includes a connection that died under a query
+        asyncpg.InterfaceError,  # "connection is closed", a pool that is closing
+        asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up
+        asyncpg.exceptions.InvalidCatalogNameError,  # no such database
+        asyncpg.exceptions.InvalidAuthorizationSpecificationError,  # no such role, bad password
+        asyncpg.exceptions.InsufficientResourcesError,  # too many connections
+        # What asyncpg raises when a pooled connection that died in an outage is used or reset
+        # ("cannot switch to state ...; another operation is in progress").
+        asyncpg.exceptions.InternalClientError,
+    )
 
 
 def is_store_failure(error: BaseException) -> bool:
     """Whether `error` means the database could not be reached or stopped answering."""
-    return isinstance(error, _FAILURES)
+    return isinstance(error, _failures())
 
 
 def never_connected(error: BaseException) -> bool:
     """Whether the failure happened before any statement could reach the server."""
+    import psycopg_pool
+
     cause: BaseException | None = error
     while cause is not None:
         if isinstance(cause, psycopg_pool.PoolTimeout | ConnectionRefusedError):
@@ -83,6 +91,8 @@ def probe(location: StoreLocation) -> None:
     """
     if not location.is_postgres:
         return
+    import psycopg
+
     try:
         psycopg.connect(location.url, connect_timeout=location.connect_timeout_seconds).close()
     except psycopg.Error as error:

@@ -3,7 +3,7 @@ later corrected or retracted it. Nothing here is ever hidden, only annotated."""
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -52,12 +52,15 @@ class LogQuery:
     programme: str | None = None
     types: frozenset[str] = frozenset()
     subject: str | None = None  # an actor, wave, reserve, ... slug the entry concerns
+    subjects: frozenset[str] = frozenset()  # slugs the entry must concern, every one of them
     effective_from: date | None = None
     effective_to: date | None = None
     recorded_from: datetime | None = None
     recorded_to: datetime | None = None
     after: int = 0  # only entries with a greater position
     first: int = 100
+    before: int | None = None  # only entries with a smaller position
+    last: int | None = None  # the last this many matches instead of the first (backward paging)
 
     def matches(self, entry: LogEntry) -> bool:
         """Whether the entry passes every filter but the paging ones."""
@@ -65,6 +68,7 @@ class LogQuery:
             self.programme is None or entry.programme == self.programme,
             not self.types or entry.type in self.types,
             self.subject is None or self.subject in entry.subjects,
+            self.subjects <= entry.subjects,
             self.effective_from is None or entry.effective >= self.effective_from,
             self.effective_to is None or entry.effective <= self.effective_to,
             self.recorded_from is None or entry.recorded_at >= self.recorded_from,
@@ -75,10 +79,11 @@ class LogQuery:
 
 @dataclass
 class LogPage:
-    """A page of the log and whether more follows."""
+    """A page of the log, whether more follows it and (paging backward) whether more precedes it."""
 
     entries: list[LogEntry] = field(default_factory=list)
     has_more: bool = False
+    has_previous: bool = False
 
 
 def subjects_of(recorded: RecordedEntry) -> frozenset[str]:
@@ -157,6 +162,9 @@ class AuditLog:
     def page(self, query: LogQuery) -> LogPage:
         return self.view().page(query)
 
+    def count(self, query: LogQuery) -> int:
+        return self.view().count(query)
+
     def entries(self, programme: str | None = None) -> Iterable[LogEntry]:
         return self.view().entries(programme)
 
@@ -185,10 +193,23 @@ class AuditView:
         return replace(entry, corrected_by=corrected, retracted_by=retracted)
 
     def page(self, query: LogQuery) -> LogPage:
-        """The entries after `query.after` that match, at most `query.first` of them."""
+        """The entries between `query.after` and `query.before` that match: the first `query.first`,
+        or with `query.last` the last that many."""
         entries = self._log._entries
+        start = _first_after(entries, query.after, self._count)
+        end = self._count if query.before is None else _first_at(entries, query.before, self._count)
         page = LogPage()
-        for index in range(_first_after(entries, query.after, self._count), self._count):
+        if query.last is not None:
+            for index in range(end - 1, start - 1, -1):
+                if not query.matches(entries[index]):
+                    continue
+                if len(page.entries) == query.last:
+                    page.has_previous = True
+                    break
+                page.entries.append(self._shown(index))
+            page.entries.reverse()
+            return page
+        for index in range(start, end):
             if not query.matches(entries[index]):
                 continue
             if len(page.entries) == query.first:
@@ -196,6 +217,11 @@ class AuditView:
                 break
             page.entries.append(self._shown(index))
         return page
+
+    def count(self, query: LogQuery) -> int:
+        """How many entries match the filters, whatever the paging."""
+        entries = self._log._entries
+        return sum(1 for index in range(self._count) if query.matches(entries[index]))
 
     def entries(self, programme: str | None = None) -> Iterable[LogEntry]:
         """Every entry, optionally of one programme."""
@@ -214,3 +240,7 @@ class AuditView:
 
 def _first_after(entries: Sequence[LogEntry], position: int, count: int) -> int:
     return bisect_right(entries, position, 0, count, key=lambda e: e.position)
+
+
+def _first_at(entries: Sequence[LogEntry], position: int, count: int) -> int:
+    return bisect_left(entries, position, 0, count, key=lambda e: e.position)

@@ -76,6 +76,10 @@ class ReadView:
         """A filtered page of the audit trail."""
         return self.audit.page(query)
 
+    async def log_count(self, query: LogQuery) -> int:
+        """How many entries of the audit trail match the query's filters."""
+        return self.audit.count(query)
+
     async def entry(self, entry_id: str) -> LogEntry | None:
         """One entry of the audit trail by id."""
         return self.audit.get(entry_id)

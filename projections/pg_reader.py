@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -106,34 +107,28 @@ class PostgresReader:
         return log, audit.view()
 
     async def log_page(self, query: LogQuery) -> LogPage:
-        conditions = ["e.position > $1"]
-        values: list[Any] = [query.after]
-
-        def where(condition: str, value: Any) -> None:
-            values.append(value)
-            conditions.append(condition.replace("?", f"${len(values)}"))
-
-        if query.programme is not None:
-            where("e.programme = ?", query.programme)
-        if query.types:
-            where("e.type = ANY(?)", sorted(query.types))
-        if query.subject is not None:
-            where("e.subjects @> ARRAY[?]::text[]", query.subject)
-        if query.effective_from is not None:
-            where("e.effective >= ?", query.effective_from)
-        if query.effective_to is not None:
-            where("e.effective <= ?", query.effective_to)
-        if query.recorded_from is not None:
-            where("e.recorded_at >= ?", query.recorded_from)
-        if query.recorded_to is not None:
-            where("e.recorded_at <= ?", query.recorded_to)
-        values.append(query.first + 1)
+        conditions, values = _log_conditions(query)
+        if query.before is not None:
+            values.append(query.before)
+            conditions.append(f"e.position < ${len(values)}")
+        wanted = query.first if query.last is None else query.last
+        values.append(wanted + 1)
+        order = "ASC" if query.last is None else "DESC"  # backward paging reads from the end
         sql = (f"SELECT {ENTRY_FIELDS}, {FATE} FROM {SCHEMA}.entries e WHERE {' AND '.join(conditions)} "
-               f"ORDER BY e.position LIMIT ${len(values)}")
+               f"ORDER BY e.position {order} LIMIT ${len(values)}")
         async with self.pool.acquire() as connection:
             rows = await connection.fetch(sql, *values)
-        entries = [_log_entry(row) for row in rows]
-        return LogPage(entries=entries[: query.first], has_more=len(entries) > query.first)
+        entries = [_log_entry(row) for row in rows[:wanted]]
+        if query.last is None:
+            return LogPage(entries=entries, has_more=len(rows) > wanted)
+        return LogPage(entries=entries[::-1], has_previous=len(rows) > wanted)
+
+    async def log_count(self, query: LogQuery) -> int:
+        """How many entries match the filters, whatever the paging."""
+        conditions, values = _log_conditions(replace(query, after=0))
+        async with self.pool.acquire() as connection:
+            return int(await connection.fetchval(
+                f"SELECT count(*) FROM {SCHEMA}.entries e WHERE {' AND '.join(conditions)}", *values))
 
     async def entry(self, entry_id: str) -> LogEntry | None:
         async with self.pool.acquire() as connection:
@@ -144,3 +139,31 @@ class PostgresReader:
     async def entries_after(self, position: int, limit: int = 1000) -> list[LogEntry]:
         """Entries after a position, for live subscribers."""
         return (await self.log_page(LogQuery(after=position, first=limit))).entries
+
+
+def _log_conditions(query: LogQuery) -> tuple[list[str], list[Any]]:
+    """The WHERE conditions and values of a log query's filters (and its `after`)."""
+    conditions = ["e.position > $1"]
+    values: list[Any] = [query.after]
+
+    def where(condition: str, value: Any) -> None:
+        values.append(value)
+        conditions.append(condition.replace("?", f"${len(values)}"))
+
+    if query.programme is not None:
+        where("e.programme = ?", query.programme)
+    if query.types:
+        where("e.type = ANY(?)", sorted(query.types))
+    if query.subject is not None:
+        where("e.subjects @> ARRAY[?]::text[]", query.subject)
+    if query.subjects:
+        where("e.subjects @> ?::text[]", sorted(query.subjects))
+    if query.effective_from is not None:
+        where("e.effective >= ?", query.effective_from)
+    if query.effective_to is not None:
+        where("e.effective <= ?", query.effective_to)
+    if query.recorded_from is not None:
+        where("e.recorded_at >= ?", query.recorded_from)
+    if query.recorded_to is not None:
+        where("e.recorded_at <= ?", query.recorded_to)
+    return conditions, values

@@ -34,6 +34,8 @@ class FactSource(Protocol):
 
     async def log_page(self, query: LogQuery) -> LogPage: ...
 
+    async def log_count(self, query: LogQuery) -> int: ...
+
     async def entry(self, entry_id: str) -> LogEntry | None: ...
 
 
@@ -106,6 +108,10 @@ class ReadService:
     async def log_page(self, query: LogQuery) -> LogPage:
         """A filtered page of the audit trail."""
         return await self.model.source().log_page(query)
+
+    async def log_count(self, query: LogQuery) -> int:
+        """How many entries of the audit trail match the query's filters."""
+        return await self.model.source().log_count(query)
 
     async def entry(self, entry_id: str) -> LogEntry | None:
         """One entry of the audit trail by id."""

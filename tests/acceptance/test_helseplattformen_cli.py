@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from api.cli import main
+from api.render import CUT_MARK
 from tests.acceptance.conftest import ImportedLedger
 from tests.acceptance.helseplattformen_answers import (
     ENTRIES,
@@ -41,8 +42,8 @@ def table(text: str) -> list[dict[str, str]]:
 
 
 def shows(cell: str, full: str) -> bool:
-    """Whether a table cell shows `full`, whole or cut short with an ellipsis."""
-    return cell == full or (cell.endswith("…") and len(cell) > 20 and full.startswith(cell[:-1]))
+    """Whether a table cell shows `full`, whole or cut short (ending in the cut mark)."""
+    return cell == full or (cell.endswith(CUT_MARK) and full.startswith(cell[:-1]))
 
 
 def history_json(hp: ImportedLedger, actor: str) -> list[dict[str, Any]]:
