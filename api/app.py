@@ -42,6 +42,7 @@ from api.web import graphiql_page, web_routes
 from ledger import strict_json
 from ledger.application import LedgerApplication, open_ledger
 from ledger.errors import AccessDenied, InvalidInput, LedgerError
+from ledger.outage import cause_of, is_store_failure
 from projections.memory import InMemoryReadModel
 from projections.pg_leader import Leadership
 from projections.pg_projector import PostgresProjector
@@ -247,15 +248,23 @@ def create_app(settings: ApiSettings) -> Starlette:
             # second however the store fails, even when it accepts connections but never replies.
             with anyio.fail_after(HEALTH_SECONDS):
                 position = await anyio.to_thread.run_sync(services.app.last_position, abandon_on_cancel=True)
+                verified = await anyio.to_thread.run_sync(services.app.leaf_store().last_verification,
+                                                          abandon_on_cancel=True)
         except TimeoutError:
             return _unhealthy({"status": "store unreachable", "error": f"no answer within {HEALTH_SECONDS} s"})
         except LedgerError as error:
             return _unhealthy({"status": "store unreachable", "error": error.message})
+        except Exception as error:
+            if not is_store_failure(error):
+                raise
+            return _unhealthy({"status": "store unreachable", "error": cause_of(error)})
         read_model = services.reader.position
         if services.feed.failure is not None:
             return _unhealthy({"status": "read model behind", "error": services.feed.failure,
                                "position": position, "read_model_position": read_model})
-        return JSONResponse({"status": "ok", "position": position, "read_model_position": read_model})
+        # The last `ledger verify` (none yet: null), so a failed verification stays in view.
+        return JSONResponse({"status": "ok", "position": position, "read_model_position": read_model,
+                             "verified": None if verified is None else verified.to_json()})
 
     metrics = Metrics(lambda: _positions(holder.get("services")))
 

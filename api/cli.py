@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
+from api import verify_commands
 from api.auth import ROLES
 from ledger.errors import ImportRejected, InvalidInput, LedgerError, UnknownReference
 from ledger.settings import store_location
@@ -87,6 +88,9 @@ class Session:
 
             self._refuse_a_missing_sqlite_file()
             self._app = open_ledger(self.location)
+            if self._app.leaf_upgrade is not None:
+                self.err.write(f"upgraded {self.location.describe()}: computed leaf hashes for the "
+                               f"{self._app.leaf_upgrade.rows} entries stored before them\n")
         return self._app
 
     def _refuse_a_missing_sqlite_file(self) -> None:
@@ -728,6 +732,11 @@ def cmd_migrate(session: Session) -> int:
 
     version = _run(_with_pool(session, work))
     session.print(f"read model schema at version {version}")
+    if session.args.app_role:
+        from ledger.roles import grant_app_role
+
+        tables = grant_app_role(session.app, session.args.app_role)
+        session.print(f"role {session.args.app_role} may SELECT and INSERT on {', '.join(tables)}, nothing more")
     return 0
 
 
@@ -935,7 +944,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--expires", help="create: 90d, 12h, 30m, a date or a timestamp (default never)")
     sub.add_argument("--json", action="store_true", help="list: print JSON instead of a table")
     sub.add_argument("--wide", action="store_true", help="list: show every column in full")
-    command("migrate", cmd_migrate, "create or upgrade the PostgreSQL read model's tables")
+    sub = command("migrate", cmd_migrate, "create or upgrade the PostgreSQL read model's tables")
+    sub.add_argument("--app-role", help="grant this role only SELECT and INSERT on the event store (ledger.roles)")
     command("rebuild", cmd_rebuild, "rebuild the PostgreSQL read model from the store (COPY, then swap)")
     sub = command("project", cmd_project, "bring the PostgreSQL read model up to date with the store")
     sub.add_argument("--batch", type=int, default=1000, help="entries per transaction")
@@ -945,6 +955,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--json", action="store_true", help="print JSON instead of text")
     sub = command("schema", cmd_schema, "print the GraphQL schema (SDL)")
     sub.add_argument("--output", help="write to this file instead of standard output")
+    verify_commands.add_commands(command)
     return parser
 
 

@@ -25,12 +25,14 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
+from api import proofs
 from api.auth import Principal, require
 from api.context import LedgerContext
 from api.inputs import entry_json, mutation_inputs
 from api.introspection import IntrospectionFollowsReadRule
 from api.nul_check import RefuseNul
 from api.problems import AnyProblem, graphql_error, problem_of
+from api.proofs import ConsistencyProof, LedgerDigest
 from api.retryable import RETRYABLE, answer_retryable, retryable
 from api.scalars import SCALAR_MAP
 from api.settings import ApiSettings
@@ -247,6 +249,17 @@ class Query:
         info.context.require_read()
         found = await info.context.reader.entry(str(id))
         return None if found is None else event_of(found)
+
+
+    @strawberry.field(description="The log's Merkle digest at treeSize entries (default: the whole log now).")
+    @_ledger_errors
+    async def ledger_digest(self, info: Info, tree_size: int | None = None) -> LedgerDigest:
+        return await proofs.ledger_digest(info, tree_size)
+
+    @strawberry.field(description="Proof that the log's first fromSize entries begin its first toSize (default all).")
+    @_ledger_errors
+    async def consistency_proof(self, info: Info, from_size: int, to_size: int | None = None) -> ConsistencyProof:
+        return await proofs.consistency_proof(info, from_size, to_size)
 
 
 @strawberry.type

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, cast
 import strawberry
 from strawberry.scalars import JSON
 
+from api import proofs
 from ledger.entry import entry_id
 from ledger.values import PlannedWindow as PlannedWindowValue
 from ledger.values import Source as SourceValue
@@ -287,6 +288,12 @@ class LedgerEvent:
     corrected_by: list[strawberry.ID]
     retracted_by: strawberry.ID | None
     data: JSON = strawberry.field(description="The entry's fields in the import format")
+
+    @strawberry.field(description="Proof that this entry is in the log's tree of treeSize entries (default: all).")
+    async def proof(
+        self, info: strawberry.Info[LedgerContext, None], tree_size: int | None = None
+    ) -> proofs.InclusionProof:
+        return await proofs.inclusion_proof(info, str(self.id), self.position, tree_size)
 
 
 def event_of(entry: audit.LogEntry) -> LedgerEvent:

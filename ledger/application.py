@@ -19,8 +19,9 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
-from ledger import append_only
+from ledger import append_only, leaves, roles
 from ledger.codec import content_digest, encode_entry
+from ledger.digest import ProvableLog
 from ledger.entry import Entry, entry_id
 from ledger.errors import Contention, ImportRejected, LedgerError, LineError, OutcomeUnknown
 from ledger.outage import cause_of, is_store_failure, never_connected, probe, unavailable
@@ -98,6 +99,8 @@ class LedgerApplication(Application[UUID]):
         super().__init__(env)
         # Where the store is, for messages about failing to reach it.
         self.location = location or store_location(environ={})
+        self.leaf_upgrade: leaves.Upgrade | None = None  # set when opening hashed rows stored before leaves
+        self._provable: ProvableLog | None = None
         self._write_lock = threading.Lock()
         # Set when the store failed to answer, cleared by the next successful probe; while it
         # is set, each command first probes (a refused connection fails in milliseconds)
@@ -357,6 +360,16 @@ class LedgerApplication(Application[UUID]):
             probe(self.location)  # raises StoreUnavailable while the store is still away
             self._unreachable = False
 
+    def leaf_store(self) -> leaves.LeafStore:
+        """The leaf hashes stored beside the events (for digests, proofs and `ledger verify`)."""
+        return leaves.LeafStore(self.recorder, postgres=isinstance(self.recorder, leaves.PostgresLeafRecorder))
+
+    def provable_log(self) -> ProvableLog:
+        """Digests and proofs over the stored leaves, kept in memory by this process."""
+        if self._provable is None:
+            self._provable = ProvableLog(self.leaf_store())
+        return self._provable
+
 
 def open_ledger(location: StoreLocation) -> LedgerApplication:
     """Connect to (and if needed create) the event store, with append-only tables."""
@@ -364,11 +377,20 @@ def open_ledger(location: StoreLocation) -> LedgerApplication:
     try:
         if not location.is_postgres:
             location.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-        app = LedgerApplication(env=location.eventsourcing_env(), location=location)
+        # The recorder writes each event's leaf hash in the event's own transaction (ledger.leaves).
+        env = {**location.eventsourcing_env(),
+               "APPLICATION_RECORDER_TOPIC": leaves.recorder_topic(location.is_postgres)}
+        # A role that does not own the tables (ledger.roles) may only append: it creates nothing.
+        owner = not location.is_postgres or roles.owns_event_store(location) is not False
+        app = LedgerApplication(env=env if owner else {**env, "CREATE_TABLE": "n"}, location=location)
+        if not owner:
+            app.leaf_store().require_installed()
+            return app
         recorders: list[Any] = [app.recorder]
         if app.snapshots is not None:
             recorders.append(app.snapshots.recorder)
         append_only.protect(recorders, postgres=location.is_postgres)
+        app.leaf_upgrade = app.leaf_store().install()
     except Exception as error:
         if is_store_failure(error):
             raise unavailable(location, error) from None

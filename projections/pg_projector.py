@@ -81,7 +81,8 @@ class PostgresProjector:
             for recorded in todo:
                 await self._apply(connection, recorded)
             if todo:
-                await connection.execute(f"UPDATE {SCHEMA}.tracking SET position = $1", todo[-1].position)
+                await connection.execute(f"UPDATE {SCHEMA}.tracking SET position = $1, tree_size = tree_size + $2",
+                                         todo[-1].position, len(todo))
             return todo[-1].position if todo else current
 
     async def _apply(self, connection: Any, recorded: RecordedEntry) -> None:

@@ -77,7 +77,7 @@ async def load(entries: list[RecordedEntry], pool: Any, progress: Progress | Non
                                                columns=list(ENTRY_COLUMNS))
         if progress:
             progress("copying", total, total)
-        await connection.execute(f"UPDATE {NEW}.tracking SET position = $1", position)
+        await connection.execute(f"UPDATE {NEW}.tracking SET position = $1, tree_size = $2", position, len(entries))
         async with connection.transaction():
             # No projector may write between the copy and the swap; entries recorded after the
             # copy are applied by the projector afterwards, from the new tracking position.

@@ -17,7 +17,7 @@ from ledger.timeline import FactKey
 
 SCHEMA = "ledger_read"
 META = "ledger_read_meta"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: tracking.tree_size, the number of log entries the tables cover
 
 
 def fact_table(family: str, schema: str = SCHEMA) -> str:
@@ -65,7 +65,8 @@ def create_statements(schema: str) -> list[str]:
         f"CREATE INDEX ON {schema}.entries (programme, position)",
         f"CREATE INDEX ON {schema}.entries USING gin (subjects)",
         f"CREATE INDEX ON {schema}.entries (corrects) WHERE corrects IS NOT NULL",
-        f"CREATE TABLE {schema}.tracking (id integer PRIMARY KEY CHECK (id = 1), position bigint NOT NULL)",
+        f"CREATE TABLE {schema}.tracking (id integer PRIMARY KEY CHECK (id = 1), position bigint NOT NULL,"
+        " tree_size bigint NOT NULL DEFAULT 0)",
         f"INSERT INTO {schema}.tracking VALUES (1, 0)",
     ]
     return statements
@@ -117,6 +118,15 @@ async def migrate(connection: Any) -> int:
                 await connection.execute(statement)
             await connection.execute(f"INSERT INTO {META}.version VALUES (1)")
             current = 1
+        if current < 2:
+            # The log's tree size at the tracking position, so a digest can be named for what it shows.
+            await connection.execute(
+                f"ALTER TABLE {SCHEMA}.tracking ADD COLUMN IF NOT EXISTS tree_size bigint NOT NULL DEFAULT 0")
+            await connection.execute(
+                f"UPDATE {SCHEMA}.tracking t SET tree_size = "
+                f"(SELECT count(*) FROM {SCHEMA}.entries e WHERE e.position <= t.position)")
+            await connection.execute(f"INSERT INTO {META}.version VALUES (2)")
+            current = 2
         # An entry type declared since the tables were made brings its family's table.
         for family in fact_families():
             if await connection.fetchval("SELECT to_regclass($1)", fact_table(family)) is None:

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -33,15 +34,19 @@ sys.path.insert(0, str(ROOT))
 
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
+import psycopg  # noqa: E402
 from eventsourcing.persistence import StoredEvent  # noqa: E402
 from graphql import build_schema as build_plain_schema  # noqa: E402
 from graphql import execute as plain_execute  # noqa: E402
 from graphql import parse  # noqa: E402
 
-from ledger.application import WRITE_CHUNK, RecordedEntry, open_ledger  # noqa: E402
+from ledger import append_only  # noqa: E402
+from ledger.application import WRITE_CHUNK, LedgerApplication, RecordedEntry, open_ledger  # noqa: E402
 from ledger.codec import decode_entry  # noqa: E402
 from ledger.importer import import_text  # noqa: E402
+from ledger.leaves import leaf_of_row  # noqa: E402
 from ledger.settings import StoreLocation  # noqa: E402
+from ledger.verify import verify_log  # noqa: E402
 from projections import fold  # noqa: E402
 from projections.memory import InMemoryReadModel, settle_heap  # noqa: E402
 from projections.pg_reader import PostgresReader  # noqa: E402
@@ -66,12 +71,14 @@ class Mode:
     query_reps: int
     replay_reps: int
     load_seconds: float
+    verify_entries: int = 2_000
+    leaf_cost_entries: int = 1_000
 
 
 QUICK = Mode("quick", import_entries=2_000, appends=30, small=10_000, large=30_000, query_reps=30, replay_reps=3,
              load_seconds=2.0)
 FULL = Mode("full", import_entries=100_000, appends=300, small=10_000, large=1_000_000, query_reps=200,
-            replay_reps=3, load_seconds=15.0)
+            replay_reps=3, load_seconds=15.0, verify_entries=1_000_000, leaf_cost_entries=20_000)
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -122,6 +129,91 @@ def bench_import(mode: Mode, admin: str, tmp: Path, ours: dict[str, str]) -> dic
             ours_rate, raw_rate = mode.import_entries / seconds, len(stored) / raw_seconds
             results[store] = {"entries": mode.import_entries, "entries_per_s": round(ours_rate),
                               "eventsourcing_insert_per_s": round(raw_rate), "ratio": round(ours_rate / raw_rate, 3)}
+    return results
+
+
+# -- verifiable log --------------------------------------------------------------------------
+
+
+def _without_leaves(url: str) -> LedgerApplication:
+    """The ledger as it was before leaf hashes: eventsourcing's own recorder, same triggers."""
+    location = StoreLocation(url)
+    app = LedgerApplication(env=location.eventsourcing_env())
+    recorders: list[Any] = [app.recorder, *([app.snapshots.recorder] if app.snapshots is not None else [])]
+    append_only.protect(recorders, postgres=location.is_postgres)
+    return app
+
+
+def _raw_copy(source: LedgerApplication, target: LedgerApplication, entries: int) -> None:
+    """Copy `entries` stored events (repeating the source's) into `target` through its recorder."""
+    stored = [StoredEvent(n.originator_id, n.originator_version, n.topic, n.state)
+              for n in source.recorder.select_notifications(start=1, limit=entries)]
+    copied = 0
+    while copied < entries:
+        # Later rounds re-use the events under fresh programme ids, so every row is new.
+        offset = copied // len(stored)
+        batch = [StoredEvent(e.originator_id if offset == 0 else uuid.uuid5(e.originator_id, str(offset)),
+                             e.originator_version, e.topic, e.state)
+                 for e in stored[:entries - copied]]
+        for i in range(0, len(batch), WRITE_CHUNK):
+            target.recorder.insert_events(batch[i:i + WRITE_CHUNK])
+        copied += len(batch)
+
+
+def _import_with_and_without_leaves(
+    bare: str, leafy: str, text: str, admin: str, rounds: int = 3
+) -> tuple[float, float]:
+    """Best-of-`rounds` import times into fresh stores without and with leaf hashes, alternating.
+
+    On a shared machine one import of each varies by more than the leaves cost, so the rounds
+    alternate and the fastest of each kind is kept.
+    """
+    times: dict[bool, list[float]] = {False: [], True: []}
+    for round_ in range(rounds):
+        for leaves in (round_ % 2 == 0, round_ % 2 == 1):
+            url = _fresh(leafy if leaves else bare, admin, f"r{round_}")
+            app = open_ledger(StoreLocation(url)) if leaves else _without_leaves(url)
+            times[leaves].append(timed(lambda a=app: import_text(a, text, recorded_by="bench")))
+            app.close()
+    return min(times[False]), min(times[True])
+
+
+def _fresh(url: str, admin: str, name: str) -> str:
+    """An empty store beside `url`: a new SQLite file, or an emptied PostgreSQL database."""
+    if not url.startswith("postgresql"):
+        return url.removesuffix(".db") + f"-{name}.db"
+    postgres.drop_database(admin, url)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{url.rpartition("/")[2]}"')
+    return url
+
+
+def bench_verify(mode: Mode, admin: str, tmp: Path, imported: dict[str, str]) -> dict[str, Any]:
+    """`ledger verify`'s rate over a large log, against hashing the same rows alone; and what leaves add to import."""
+    text = "\n".join(lines(mode.leaf_cost_entries))
+    results: dict[str, Any] = {}
+    with stores(admin, tmp, "verify") as big, stores(admin, tmp, "leafless") as bare, \
+            stores(admin, tmp, "leafy") as leafy:
+        for store in ("sqlite", "postgres"):
+            source = open_ledger(StoreLocation(imported[store]))
+            app = open_ledger(StoreLocation(big[store]))
+            _raw_copy(source, app, mode.verify_entries)
+            source.close()
+            leaves = app.leaf_store()
+            seconds = timed(lambda leaves=leaves: verify_log(leaves))
+            rows = [row for batch in leaves.raw_rows(leaves.last_position()) for row in batch]
+            hashing = timed(lambda rows=rows: [leaf_of_row(row) for row in rows])
+            app.close()
+            del rows
+            plain, hashed = _import_with_and_without_leaves(bare[store], leafy[store], text, admin)
+            results[store] = {
+                "entries": mode.verify_entries, "verify_entries_per_s": round(mode.verify_entries / seconds),
+                "leaf_hashing_entries_per_s": round(mode.verify_entries / hashing),
+                "import_entries": mode.leaf_cost_entries,
+                "import_without_leaves_per_s": round(mode.leaf_cost_entries / plain),
+                "import_with_leaves_per_s": round(mode.leaf_cost_entries / hashed),
+                "import_extra_cost": round(hashed / plain - 1, 3),
+            }
     return results
 
 
@@ -429,6 +521,21 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
     """Each target of the issue with the measured figure and whether it is met."""
     a, b, c, d, e, f = (results[k] for k in ("import", "append", "rebuild", "as_of", "graphql", "memory"))
     large = d["large"]
+    return [*_main_targets(a, b, c, d, e, f, large), *verify_targets(results["verify"])]
+
+
+def verify_targets(v: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    """The verifiable log's targets: verify at least 100k entries/s, leaf hashes cost import at most 10%."""
+    found: list[tuple[str, str, bool]] = []
+    for store, name in (("sqlite", "SQLite"), ("postgres", "PostgreSQL")):
+        rate, extra = v[store]["verify_entries_per_s"], v[store]["import_extra_cost"]
+        found.append((f"ledger verify >= 100k entries/s ({name})", f"{rate}/s at {v[store]['entries']}",
+                      rate >= 100_000))
+        found.append((f"leaf hashes add <= 10% to import ({name})", f"{round(extra * 100, 1)}%", extra <= 0.10))
+    return found
+
+
+def _main_targets(a: Any, b: Any, c: Any, d: Any, e: Any, f: Any, large: Any) -> list[tuple[str, str, bool]]:
     return [
         ("as-of p50 in memory <= 2 ms", f"{large['in_memory_p50_ms']} ms", large["in_memory_p50_ms"] <= 2),
         ("as-of p50 PostgreSQL <= 10 ms", f"{large['postgres_p50_ms']} ms", large["postgres_p50_ms"] <= 10),
@@ -475,7 +582,7 @@ def machine() -> dict[str, Any]:
             "date": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
-def run(mode: Mode, output: Path | None) -> dict[str, Any]:
+def run(mode: Mode, output: Path | None, only: frozenset[str] = frozenset()) -> dict[str, Any]:
     admin = postgres.server_url()
     results: dict[str, Any] = {"mode": mode.name, "machine": machine()}
     with tempfile.TemporaryDirectory(prefix="ledger-bench-") as folder, ExitStack() as stack:
@@ -488,15 +595,19 @@ def run(mode: Mode, output: Path | None) -> dict[str, Any]:
             ("as_of", lambda: bench_as_of(mode, admin)),
             ("graphql", lambda: bench_graphql(mode, tmp)),
             ("memory", lambda: bench_memory(results["as_of"])),
+            ("verify", lambda: bench_verify(mode, admin, tmp, imported)),
         ]
         for name, step in steps:
+            if only and name not in only and name != "import":  # the others build on the imported stores
+                continue
             started = time.perf_counter()
             print(f"[bench] {name} ...", file=sys.stderr, flush=True)
             results[name] = step()
             print(f"[bench] {name} done in {time.perf_counter() - started:.1f}s: {json.dumps(results[name])}",
                   file=sys.stderr, flush=True)
-    results["targets"] = [{"target": t, "measured": m, "met": ok} for t, m, ok in targets(results)]
-    print(table(results))
+    chosen = targets(results) if not only else verify_targets(results["verify"]) if "verify" in only else []
+    results["targets"] = [{"target": t, "measured": m, "met": ok} for t, m, ok in chosen]
+    print(table(results) if not only else "\n".join(f"{t}: {m} ({'met' if ok else 'MISSED'})" for t, m, ok in chosen))
     if output:
         output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     return results
@@ -506,6 +617,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="The ledger's benchmark suite (see the README).")
     parser.add_argument("--quick", action="store_true", help="small sizes, under a minute (the CI smoke run)")
     parser.add_argument("--output", type=Path, help="write the results as JSON here")
+    parser.add_argument("--only", action="append", default=[], metavar="STEP",
+                        help="run only this step (import always runs first), e.g. --only verify")
     parser.add_argument("--as-of-child", nargs=3, type=int, help=argparse.SUPPRESS)
     parser.add_argument("--markdown", type=Path, help="print the README table of a saved JSON result and stop")
     args = parser.parse_args(argv)
@@ -517,7 +630,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(as_of_at(size, postgres.server_url(), query_reps, replay_reps)))
         return 0
     started = time.perf_counter()
-    run(QUICK if args.quick else FULL, args.output)
+    run(QUICK if args.quick else FULL, args.output, frozenset(args.only))
     print(f"bench {'quick' if args.quick else 'full'} run took {time.perf_counter() - started:.0f}s", file=sys.stderr)
     return 0
 

@@ -22,7 +22,7 @@ def test_quick_benchmark_measures_everything(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(output.read_text(encoding="utf-8"))
     assert report["mode"] == "quick"
-    assert set(report) >= {"machine", "import", "append", "rebuild", "as_of", "graphql", "memory", "targets"}
+    assert set(report) >= {"machine", "import", "append", "rebuild", "as_of", "graphql", "memory", "verify", "targets"}
     for store in ("sqlite", "postgres"):
         assert report["import"][store]["entries_per_s"] > 0
         assert report["import"][store]["eventsourcing_insert_per_s"] > 0
@@ -32,6 +32,8 @@ def test_quick_benchmark_measures_everything(tmp_path: Path) -> None:
     assert report["graphql"]["requests"] > 0
     assert report["graphql"]["uncached_requests_per_s"] >= 0
     assert report["memory"]["peak_rss_mib"] > 0
-    assert len(report["targets"]) == 13
+    assert len(report["targets"]) == 17
+    assert report["verify"]["sqlite"]["verify_entries_per_s"] > 0
+    assert report["verify"]["postgres"]["import_with_leaves_per_s"] > 0
     assert all(isinstance(target["met"], bool) for target in report["targets"])
     assert "| target" in result.stdout

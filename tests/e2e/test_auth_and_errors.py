@@ -434,7 +434,7 @@ def test_every_answer_carries_a_request_id(api: Served) -> None:
 def test_healthz_answers_200_with_the_log_position(api: Served, ledger: LedgerApplication) -> None:
     response = api.http.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "position": 22, "read_model_position": 22}
+    assert response.json() == {"status": "ok", "position": 22, "read_model_position": 22, "verified": None}
     assert ledger.last_position() == 22
 
     recorded(api.recorder.operation_data("RecordGoLive", {"input": SOUTH_LIVE})["recordGoLive"])

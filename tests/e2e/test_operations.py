@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
+import re
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,6 +46,7 @@ from tests.e2e.client import (
 from tests.e2e.conftest import Served
 
 FAR_FUTURE = "2100-01-01T00:00:00+00:00"
+VERIFIER = Path(__file__).resolve().parents[2] / "scripts" / "verify_proof.py"
 COVERED: set[str] = set()
 
 
@@ -681,3 +687,58 @@ def test_every_operation_in_the_operations_folder_has_a_test() -> None:
     untested = sorted(set(operation_names()) - COVERED)
     assert not untested, f"graphql/operations/ has operations without an end-to-end test: {untested}"
     assert set(operation_names()) >= COVERED, f"tests cover operations that no longer exist: {COVERED}"
+
+
+# -- the verifiable log: digests and proofs, checked by the standalone verifier -----------
+
+
+def _standalone_check(tmp_path: Path, proof: Json, *digests: Json) -> str:
+    """What scripts/verify_proof.py (run isolated, standard library only) says of a proof."""
+    files = []
+    for name, document in [("proof", proof), *((f"digest{i}", d) for i, d in enumerate(digests))]:
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(document), encoding="utf-8")
+        files.append(str(path))
+    done = subprocess.run([sys.executable, "-I", str(VERIFIER), *files], capture_output=True, text=True, check=False)
+    return done.stdout
+
+
+def _snake(document: Json) -> Json:
+    return {re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower(): value for key, value in document.items()}
+
+
+@covers("LedgerDigest", "EntryProof")
+def test_an_auditor_saves_a_digest_and_checks_an_entry_and_a_later_log_against_it(
+    api: Served, tmp_path: Path,
+) -> None:
+    saved = api.reader.operation_data("LedgerDigest")["ledgerDigest"]
+    assert saved["treeSize"] == saved["lastPosition"] == 22
+    assert saved["hashing"].startswith("SHA-256, RFC 9162")
+    recorded(assess_status(api.recorder, "demo", "2024-01-01", status="after the digest"))
+    answer = api.reader.operation_data("EntryProof", {"id": "demo:3", "treeSize": saved["treeSize"]})
+    proof = answer["event"]["proof"]
+    assert (proof["entryId"], proof["position"], proof["leafIndex"], proof["treeSize"]) == ("demo:3", 3, 2, 22)
+    assert proof["rootHash"] == saved["rootHash"]
+    digest = {**_snake(saved), "taken_at": saved["takenAt"]}
+    inclusion = {"kind": "inclusion", **_snake(proof)}
+    assert _standalone_check(tmp_path, inclusion, digest) == "ok: entry at position 3 is leaf 2 of the digest's tree\n"
+    later = {**_snake(answer["ledgerDigest"]), "taken_at": answer["ledgerDigest"]["takenAt"]}
+    assert later["tree_size"] == 23
+    consistency = {"kind": "consistency", **_snake(answer["consistencyProof"])}
+    assert _standalone_check(tmp_path, consistency, digest, later) == (
+        "ok: the log of 23 entries extends the digest of 22\n"
+    )
+    changed = {**inclusion, "audit_path": [bytes(32).hex(), *inclusion["audit_path"][1:]]}
+    assert _standalone_check(tmp_path, changed, digest).startswith("REFUSED")
+
+
+def test_proofs_for_trees_the_log_does_not_have_are_coded_errors(api: Served) -> None:
+    answer = api.reader.operation("EntryProof", {"id": "demo:5", "treeSize": 2})
+    assert answer["errors"][0]["message"] == (
+        "treeSize: the entry at position 5 is leaf 5; a tree of 2 entries does not hold it"
+    )
+    assert answer["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+    beyond = api.reader.operation("LedgerDigest", {"treeSize": 99})
+    assert beyond["errors"][0]["message"] == "treeSize: the log holds 22 entries; there is no tree of 99"
+    assert api.anonymous.operation("LedgerDigest")["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert api.reader.operation_data("LedgerDigest")["ledgerDigest"]["treeSize"] == 22  # nothing was written

@@ -63,7 +63,7 @@ class ReadModelDatabase:
             async with self.pool.acquire() as connection:
                 tables = ", ".join([fact_table(f) for f in fact_families()] + [f"{SCHEMA}.entries"])
                 await connection.execute(f"TRUNCATE {tables}")
-                await connection.execute(f"UPDATE {SCHEMA}.tracking SET position = 0")
+                await connection.execute(f"UPDATE {SCHEMA}.tracking SET position = 0, tree_size = 0")
             await self.projector.apply_batch(history)
 
         self.run(reset_and_apply())
