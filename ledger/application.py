@@ -371,6 +371,30 @@ class LedgerApplication(Application[UUID]):
         return self._provable
 
 
+TABLE_CREATION_LOCK = 4242016
+
+
+@contextlib.contextmanager
+def _one_table_creator(location: StoreLocation) -> Iterator[None]:
+    """On PostgreSQL, one process at a time creates the event store's tables and functions.
+
+    eventsourcing issues CREATE OR REPLACE FUNCTION on every start, and two processes doing that
+    at once fail with "tuple concurrently updated"; a session advisory lock on a side connection
+    makes concurrent starts take turns.
+    """
+    if not location.is_postgres:
+        yield
+        return
+    import psycopg
+
+    with psycopg.connect(location.url, autocommit=True, connect_timeout=location.connect_timeout_seconds) as side:
+        side.execute("SELECT pg_advisory_lock(%s)", (TABLE_CREATION_LOCK,))
+        try:
+            yield
+        finally:
+            side.execute("SELECT pg_advisory_unlock(%s)", (TABLE_CREATION_LOCK,))
+
+
 def open_ledger(location: StoreLocation) -> LedgerApplication:
     """Connect to (and if needed create) the event store, with append-only tables."""
     probe(location)
@@ -382,7 +406,8 @@ def open_ledger(location: StoreLocation) -> LedgerApplication:
                "APPLICATION_RECORDER_TOPIC": leaves.recorder_topic(location.is_postgres)}
         # A role that does not own the tables (ledger.roles) may only append: it creates nothing.
         owner = not location.is_postgres or roles.owns_event_store(location) is not False
-        app = LedgerApplication(env=env if owner else {**env, "CREATE_TABLE": "n"}, location=location)
+        with _one_table_creator(location):
+            app = LedgerApplication(env=env if owner else {**env, "CREATE_TABLE": "n"}, location=location)
         if not owner:
             app.leaf_store().require_installed()
             return app

@@ -26,6 +26,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from api.cli import main
 from ledger.application import open_ledger
 from ledger.settings import StoreLocation
+from projections.pg_schema import SCHEMA_VERSION
 from tests.conftest import SAMPLE
 from tests.e2e.client import GraphQL, Tokens, assess_status, recorded
 from tests.e2e.servers import ROOT, RunningServer, environment, ledger_process
@@ -151,7 +152,7 @@ def test_status_shows_positions_lag_schema_leader_and_tokens(tmp_path: Path, pos
     before = json.loads(out.getvalue())
     assert (before["store_position"], before["read_model_position"], before["lag_entries"]) == (22, 0, 22)
     assert before["lag_seconds"] > 0
-    assert (before["schema_version"], before["projector_leader"]) == (1, None)
+    assert (before["schema_version"], before["projector_leader"]) == (SCHEMA_VERSION, None)
     assert (before["tokens_active"], before["tokens_total"]) == (3, 3)
     with _projector(tmp_path, postgres_url, "projector"):
         pid, _ = _wait_for_leader(postgres_url)
@@ -163,7 +164,7 @@ def test_status_shows_positions_lag_schema_leader_and_tokens(tmp_path: Path, pos
                 break
             time.sleep(0.1)
     text = out.getvalue()
-    assert "read model:       postgres at position 22, schema version 1" in text
+    assert f"read model:       postgres at position 22, schema version {SCHEMA_VERSION}" in text
     assert "lag:              0 entries, 0.0 s" in text
     assert f"ledger projector pid {pid} on " in text
     assert "tokens:           3 active of 3" in text
