@@ -56,6 +56,14 @@ def closed_target(change: Change) -> int | None:
     return target_seq(change) if isinstance(change, EntryCorrected | EntryRetracted) else None
 
 
+def stated_facts(entry: Entry, seq: int) -> tuple[tuple[FactKey, object], ...]:
+    """The facts entry `seq` states: its own, a correction's replacement's, none for a retraction.
+
+    For readers that ask which subjects an entry concerns, not when it takes effect.
+    """
+    return fact_changes(entry, seq, lambda _seq: None).opens
+
+
 def fact_changes(entry: Entry, seq: int, effective_of: Callable[[int], date | None]) -> FactChanges:
     """The fact changes of `entry`, recorded as sequence `seq`.
 

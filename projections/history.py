@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from ledger.application import RecordedEntry
-from ledger.belief import target_seq
+from ledger.belief import closed_target, stated_facts, target_seq
 from ledger.changes import EntryCorrected, EntryRetracted
 from ledger.timeline import FactKey, Timeline
 from ledger.values import PlannedWindow
@@ -35,10 +35,7 @@ class Revision:
 
 def is_relevant(recorded: RecordedEntry, actor: str, timeline: Timeline) -> bool:
     """Whether the entry set the actor's own facts, or the window of the wave it was in then."""
-    change = recorded.entry.change
-    if isinstance(change, EntryCorrected):
-        change = change.replacement
-    for (kind, subject, attribute), _value in change.facts(recorded.seq):
+    for (kind, subject, attribute), _value in stated_facts(recorded.entry, recorded.seq):
         if kind == "actor" and subject == actor:
             return True
         in_wave = timeline.value(("actor", actor, "wave"), recorded.entry.effective) == subject
@@ -61,7 +58,7 @@ def actor_history(
     rows = []
     for recorded in visible:
         change = recorded.entry.change
-        target = by_seq.get(_target_seq(change)) if isinstance(change, EntryCorrected | EntryRetracted) else None
+        target = None if (closes := closed_target(change)) is None else by_seq.get(closes)
         if not is_relevant(target or recorded, actor, timeline):
             continue
         rows.append(_revision(recorded, audit, timeline, keys, programme, actor, recorded_as_of))
@@ -86,7 +83,7 @@ def _revision(
     seq = recorded.seq
     if isinstance(change, EntryCorrected | EntryRetracted):
         note = f"{'corrects' if isinstance(change, EntryCorrected) else 'retracts'} {change.target_entry}"
-        seq = _target_seq(change)
+        seq = target_seq(change)
         effective = timeline.effective_of(seq) or effective
     if note and not note.startswith("corrects"):
         return Revision(view, effective, None, None, None, note)
@@ -105,5 +102,3 @@ def _recorded_by_then(audit: AuditView, entry_id: str | None, moment: datetime) 
     found = audit.get(entry_id)
     return found is not None and found.recorded_at <= moment
 
-
-_target_seq = target_seq

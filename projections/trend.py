@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from ledger.application import RecordedEntry
-from ledger.belief import fact_changes, target_seq
-from ledger.changes import EntryCorrected, EntryRetracted
+from ledger.belief import closed_target, fact_changes, stated_facts
+from ledger.changes import EntryRetracted
 from ledger.errors import InvalidInput, UnknownReference
 from ledger.timeline import Timeline
 from ledger.values import PlannedWindow
@@ -147,9 +147,8 @@ def _as_believed_now(
             continue
         if not relevant(recorded, timeline):
             continue
-        effective = recorded.entry.effective
-        if isinstance(change, EntryCorrected):
-            effective = timeline.effective_of(target_seq(change)) or effective
+        # A correction stands at the date of the entry it corrects, as the belief function says.
+        effective = fact_changes(recorded.entry, recorded.seq, timeline.effective_of).effective
         found.append(_Candidate(recorded, effective, effective, timeline.snapshot(effective)))
     return sorted(found, key=lambda c: (c.effective, c.recorded.position))
 
@@ -169,7 +168,7 @@ def _as_recorded_then(visible: Sequence[RecordedEntry], relevant: Relevant) -> l
         timeline.apply(changes)
         by_seq[recorded.seq] = recorded
         change = recorded.entry.change
-        target = by_seq.get(target_seq(change)) if isinstance(change, EntryCorrected | EntryRetracted) else None
+        target = None if (closes := closed_target(change)) is None else by_seq.get(closes)
         if relevant(target or recorded, timeline):
             found.append(_Candidate(recorded, recorded.recorded_at.date(), changes.effective,
                                     timeline.snapshot(changes.effective)))
@@ -213,10 +212,7 @@ def _wave_series(
 
 
 def _touches_wave(recorded: RecordedEntry, wave: str) -> bool:
-    change = recorded.entry.change
-    if isinstance(change, EntryCorrected):
-        change = change.replacement
-    return any(key == ("wave", wave, "window") for key, _value in change.facts(recorded.seq))
+    return any(key == ("wave", wave, "window") for key, _value in stated_facts(recorded.entry, recorded.seq))
 
 
 def _points(programme: str, candidates: Sequence[_Candidate], window: Window) -> tuple[TrendPoint, ...]:
