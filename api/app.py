@@ -184,6 +184,7 @@ async def _read_side(
     """The reader and live feed for the chosen read model (closed by `stack`)."""
     if settings.chosen_read_model == "memory":
         model = InMemoryReadModel()
+        stack.callback(model.close)  # runs before the store closes (the stack unwinds in reverse)
         return ReadService(model, offload=True), LiveFeed(InMemoryProjection(app, model))
     timeout = settings.store.connect_timeout_seconds
     pool = await asyncpg.create_pool(settings.store.url, min_size=1, max_size=10, timeout=timeout)

@@ -97,6 +97,7 @@ class InMemoryReadModel:
         self._audit = AuditLog()
         self._log: list[RecordedEntry] = []
         self._lock = threading.Lock()
+        self._closed = False
         self.view = self._publish()
         self.service = ReadService(self)
 
@@ -139,6 +140,8 @@ class InMemoryReadModel:
         """
         with self._lock:
             taken = 0
+            if self._closed:
+                return 0
             while chunk := app.read(self._log[-1].position if self._log else 0, batch):
                 for recorded in chunk:
                     self.apply(recorded)
@@ -147,6 +150,12 @@ class InMemoryReadModel:
             if taken >= SETTLE_AFTER:
                 settle_heap()
             return taken
+
+    def close(self) -> None:
+        """Wait for a catch-up in progress and take in nothing more, so the store can be closed:
+        a SQLite connection closed under a reading thread crashes the process."""
+        with self._lock:
+            self._closed = True
 
     def source(self) -> ReadView:
         """What one question reads: the view published last."""

@@ -37,3 +37,11 @@ def test_a_pinned_service_answers_from_one_view_until_released(app: LedgerApplic
     pinned.release()
     assert answered(pinned.plan("demo", date(2024, 1, 1), LATER)) == current
     assert answered(pinned.entry(entry)) is not None
+
+
+def test_a_closed_model_takes_in_nothing_more_so_the_store_can_close_under_it(app: LedgerApplication) -> None:
+    import_text(app, SAMPLE.read_text(encoding="utf-8"), recorded_by="test")
+    model = InMemoryReadModel()
+    model.close()
+    assert model.catch_up(app) == 0
+    assert model.position == 0
