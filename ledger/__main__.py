@@ -2,6 +2,6 @@
 
 import sys
 
-from api.cli import main
+from ledger_server.cli import main
 
 sys.exit(main())

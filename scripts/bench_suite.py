@@ -403,9 +403,9 @@ def _plain_resolver(source: Any, info: Any, **args: Any) -> Any:
 
 def _execution_overhead(tmp: Path, history_text: str, reps: int) -> dict[str, Any]:
     """strawberry executing PlanOnDate in-process against graphql-core on the same objects."""
-    from api.schema import build_schema
-    from api.settings import ApiSettings
-    from api.types import programme_of
+    from ledger_server.schema import build_schema
+    from ledger_server.settings import ApiSettings
+    from ledger_server.types import programme_of
 
     url = f"sqlite:///{tmp / 'overhead.db'}"
     app = open_ledger(StoreLocation(url))
@@ -467,7 +467,8 @@ def _serve_and_load(url: str, seconds: float, *, cache: bool) -> list[float]:
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "LEDGER_PUBLIC_READS": "1", "LEDGER_GRAPHIQL": "0",
            "LEDGER_RESPONSE_CACHE": "1" if cache else "0"}
-    server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--database", url, "--port", str(port)],
+    command = [sys.executable, "-m", "ledger_server.cli", "serve", "--database", url, "--port", str(port)]
+    server = subprocess.Popen(command,
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60

@@ -1,4 +1,4 @@
-"""Vendor GraphiQL's browser bundle into api/static/graphiql/ from the npm registry (run by a maintainer).
+"""Vendor GraphiQL's browser bundle into ledger_server/static/graphiql/ from the npm registry (run by a maintainer).
 
 The server must show GraphiQL with no network (hospital and public-sector networks often have
 none), so its scripts ship inside the Python package instead of loading from a CDN. This script
@@ -23,7 +23,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-TARGET = Path(__file__).resolve().parent.parent / "api" / "static" / "graphiql"
+TARGET = Path(__file__).resolve().parent.parent / "ledger_server" / "static" / "graphiql"
 # Package, version, and the files taken from its tarball (under package/).
 PACKAGES = (
     ("react", "18.2.0", ("umd/react.production.min.js",)),

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from api.cli import main
 from ledger.application import LedgerApplication
 from ledger.changes import change_types
 from ledger.importer import import_text
+from ledger_server.cli import main
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

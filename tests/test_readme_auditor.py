@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from api.cli import main
+from ledger_server.cli import main
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

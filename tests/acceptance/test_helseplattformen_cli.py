@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from api.cli import main
-from api.render import CUT_MARK
+from ledger_server.cli import main
+from ledger_server.render import CUT_MARK
 from tests.acceptance.conftest import ImportedLedger
 from tests.acceptance.helseplattformen_answers import (
     ENTRIES,

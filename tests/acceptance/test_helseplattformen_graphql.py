@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from api.app import create_app
-from api.settings import ApiSettings
 from ledger.settings import StoreLocation
+from ledger_server.app import create_app
+from ledger_server.settings import ApiSettings
 from tests.acceptance.conftest import ImportedLedger
 from tests.acceptance.helseplattformen_answers import (
     COMPARED_ON,

@@ -26,10 +26,10 @@ import anyio
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from api.auth import TokenStore
 from ledger.application import open_ledger
 from ledger.settings import StoreLocation
 from ledger.values import PlannedWindow
+from ledger_server.auth import TokenStore
 from projections.audit import LogEntry
 from projections.compare import Comparison, ComparisonRow
 from projections.history import Revision

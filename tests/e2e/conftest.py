@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from api.app import create_app
-from api.settings import ApiSettings
 from ledger.application import LedgerApplication, open_ledger
 from ledger.importer import import_text
 from ledger.settings import StoreLocation
+from ledger_server.app import create_app
+from ledger_server.settings import ApiSettings
 from tests.e2e.client import SAMPLE, GraphQL, GraphQLWebSocket, Tokens, asgi_socket
 
 

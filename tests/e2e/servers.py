@@ -66,7 +66,7 @@ def _wait_for_health(server: RunningServer) -> None:
 
 @contextlib.contextmanager
 def ledger_process(tmp_path: Path, *arguments: str, env: dict[str, str] | None = None) -> Iterator[RunningServer]:
-    """Run `python -m api.cli ARGUMENTS --port P` until the block ends; yields once /healthz is 200.
+    """Run `python -m ledger_server.cli ARGUMENTS --port P` until the block ends; yields once /healthz is 200.
 
     `env` adds LEDGER_* settings (the process otherwise runs without any).
     """
@@ -74,7 +74,7 @@ def ledger_process(tmp_path: Path, *arguments: str, env: dict[str, str] | None =
     log = tmp_path / f"ledger-{port}.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", *arguments, "--port", str(port)],
+            [sys.executable, "-m", "ledger_server.cli", *arguments, "--port", str(port)],
             cwd=ROOT, env=environment(**(env or {})), stdout=output, stderr=subprocess.STDOUT,
         )
         server = RunningServer(port, process, log)

@@ -17,7 +17,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
 
-from api.cli import main
+from ledger_server.cli import main
 from tests.conftest import store_position
 from tests.e2e.browser import (
     PUBLISHED,

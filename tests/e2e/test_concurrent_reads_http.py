@@ -23,9 +23,9 @@ from typing import Any
 
 import httpx
 
-from api.types import cursor_of
 from ledger.application import open_ledger
 from ledger.settings import StoreLocation
+from ledger_server.types import cursor_of
 from projections.audit import LogQuery
 from tests.e2e.client import (
     GraphQL,

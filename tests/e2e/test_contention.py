@@ -17,10 +17,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.auth import TokenStore
 from ledger.application import open_ledger
 from ledger.importer import import_text
 from ledger.settings import StoreLocation
+from ledger_server.auth import TokenStore
 from tests.conftest import SAMPLE
 from tests.e2e.servers import RunningServer, ledger_process
 

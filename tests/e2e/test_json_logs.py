@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.cli import main
+from ledger_server.cli import main
 from tests.conftest import SAMPLE
 from tests.e2e.servers import ledger_process
 

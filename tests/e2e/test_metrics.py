@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from api.cli import main
+from ledger_server.cli import main
 from tests.conftest import SAMPLE
 from tests.e2e.client import GraphQL, Tokens
 from tests.e2e.servers import ledger_process

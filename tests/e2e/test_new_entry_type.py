@@ -18,8 +18,8 @@ from typing import Any, ClassVar
 
 import pytest
 
-from api.cli import main
 from ledger.changes import Change, Fact, Reference, Slug, Text, change_types, fact_families, temporary_change_types
+from ledger_server.cli import main
 from tests.e2e.client import SAMPLE, Tokens, record, recorded
 from tests.e2e.conftest import serve
 

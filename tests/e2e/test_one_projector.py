@@ -23,9 +23,9 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from api.cli import main
 from ledger.application import open_ledger
 from ledger.settings import StoreLocation
+from ledger_server.cli import main
 from projections.pg_schema import SCHEMA_VERSION
 from tests.conftest import SAMPLE
 from tests.e2e.client import GraphQL, Tokens, assess_status, recorded

@@ -28,10 +28,10 @@ from typing import Any
 import httpx
 import pytest
 
-from api.auth import TokenStore
 from ledger.application import open_ledger
 from ledger.importer import import_text
 from ledger.settings import StoreLocation
+from ledger_server.auth import TokenStore
 from tests import postgres
 from tests.conftest import SAMPLE
 from tests.e2e.servers import RunningServer, free_port, ledger_process

@@ -23,7 +23,7 @@ import httpx
 import psycopg
 import pytest
 
-from api.cli import main
+from ledger_server.cli import main
 from tests.conftest import SAMPLE
 from tests.e2e.client import GraphQL, Tokens, assess_status, recorded
 from tests.e2e.servers import free_port, ledger_process

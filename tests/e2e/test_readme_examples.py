@@ -8,7 +8,7 @@ import shlex
 import subprocess
 from pathlib import Path
 
-from api.cli import main
+from ledger_server.cli import main
 from tests.e2e.servers import environment, ledger_process
 
 ROOT = Path(__file__).parent.parent.parent

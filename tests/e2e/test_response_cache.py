@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.response_cache import ResponseCache
+from ledger_server.response_cache import ResponseCache
 from tests.e2e.client import assess_status, recorded
 from tests.e2e.conftest import Served
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.auth import TokenStore
-from api.cli import main
 from ledger.settings import StoreLocation
+from ledger_server.auth import TokenStore
+from ledger_server.cli import main
 from tests.conftest import SAMPLE
 from tests.e2e.servers import ledger_process
 from tests.integration.test_cli import Run, ledger

@@ -1,6 +1,6 @@
 """The real thing: `ledger serve` and `ledger run` started as processes, spoken to over TCP.
 
-Each test starts the server with `python -m api.cli ...` on a free port, waits (bounded) for
+Each test starts the server with `python -m ledger_server.cli ...` on a free port, waits (bounded) for
 /healthz, and terminates it at the end. Clients are httpx, the `websockets` library and the
 `gql` client library, as a front end would use them.
 """
@@ -24,11 +24,11 @@ from gql.transport.httpx import HTTPXAsyncTransport
 from gql.transport.websockets import WebsocketsTransport
 from websockets.sync.client import connect
 
-from api.cli import main as ledger_cli
 from ledger.application import open_ledger
 from ledger.errors import ImportRejected
 from ledger.importer import import_text
 from ledger.settings import StoreLocation
+from ledger_server.cli import main as ledger_cli
 from tests.e2e.client import (
     ROOT,
     TIMEOUT,
@@ -257,7 +257,7 @@ def test_ledger_token_create_prints_a_token_that_works(
     tmp_path: Path, seeded_url: str, http: httpx.Client
 ) -> None:
     created = subprocess.run(
-        [sys.executable, "-m", "api.cli", "token", "create", "--role", "recorder", "--name", "ci-bot",
+        [sys.executable, "-m", "ledger_server.cli", "token", "create", "--role", "recorder", "--name", "ci-bot",
          "--database", seeded_url],
         cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=60, check=False,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from io import StringIO
 
-from api.cli import main
+from ledger_server.cli import main
 from tests.e2e.conftest import Served
 from tests.integration.test_verifiable_log import Tamperer
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from api.web import STATIC
 from ledger.application import LedgerApplication
+from ledger_server.web import STATIC
 from tests.e2e.conftest import Served, serve
 
 NS = {"svg": "http://www.w3.org/2000/svg"}

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
-from api.cli import main
+from ledger_server.cli import main
 from tests import postgres
 from tests.conftest import SAMPLE
 

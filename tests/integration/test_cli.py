@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from api.cli import main
+from ledger_server.cli import main
 from tests.conftest import SAMPLE
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psycopg
 
-from api.cli import main
+from ledger_server.cli import main
 from scripts.synthetic_history import generate
 from tests.conftest import SAMPLE
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from api.cli import main
-from api.render import CUT_MARK
 from ledger.settings import StoreLocation
+from ledger_server.cli import main
+from ledger_server.render import CUT_MARK
 from scripts.synthetic_history import generate
 from tests.conftest import SAMPLE
 from tests.e2e.servers import ROOT, environment
@@ -323,7 +323,7 @@ def test_python_m_ledger_is_the_ledger_command(db: str) -> None:
 
 def test_help_loads_none_of_the_server_stack() -> None:
     probe = ("import contextlib, io, sys\n"
-             "from api.cli import main\n"
+             "from ledger_server.cli import main\n"
              "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
              "    main(['--help'])\n"
              f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({SERVER_STACK!r})))\n")

@@ -8,7 +8,7 @@ import io
 
 import pytest
 
-from api.cli import main
+from ledger_server.cli import main
 from tests.conftest import store_position
 
 

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from api.cli import main
 from ledger.application import open_ledger
 from ledger.exporter import export_lines
 from ledger.settings import StoreLocation
+from ledger_server.cli import main
 from tests.conftest import SAMPLE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -131,7 +131,7 @@ def test_the_command_itself_prints_one_error_and_no_traceback(seeded: str, tmp_p
     path = tmp_path / "hostile.jsonl"
     path.write_bytes(hostile + b"\n")
     done = subprocess.run(
-        [sys.executable, "-m", "api.cli", "import", str(path), "--database", seeded],
+        [sys.executable, "-m", "ledger_server.cli", "import", str(path), "--database", seeded],
         cwd=ROOT, capture_output=True, timeout=60, check=False,
     )
     assert done.returncode == 2, done.stderr

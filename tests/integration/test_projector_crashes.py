@@ -46,7 +46,7 @@ def _history(url: str, extra: int) -> LedgerApplication:
 
 def _ledger(*args: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "api.cli", *args], env=env, cwd=ROOT,
+    return subprocess.Popen([sys.executable, "-m", "ledger_server.cli", *args], env=env, cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 

@@ -7,7 +7,7 @@ from io import StringIO
 
 import psycopg
 
-from api.cli import main
+from ledger_server.cli import main
 from projections.pg_schema import META, SCHEMA
 from tests.conftest import SAMPLE
 

@@ -62,7 +62,7 @@ def test_an_unreachable_store_is_one_line_and_exit_2(
     url = _urls(silent_port, postgres_server)[failure]
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "api.cli", *command, "--database", url], cwd=ROOT, env=environment(),
+        [sys.executable, "-m", "ledger_server.cli", *command, "--database", url], cwd=ROOT, env=environment(),
         capture_output=True, text=True, timeout=HANG_GUARD_SECONDS, check=False,
     )
     elapsed = time.monotonic() - started

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from api.cli import main
+from ledger_server.cli import main
 from tests.conftest import store_position
 
 NS = {"svg": "http://www.w3.org/2000/svg"}

@@ -21,11 +21,11 @@ import psycopg
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from api.cli import main
 from ledger.application import open_ledger
 from ledger.leaves import stored_form
 from ledger.merkle import leaf_hash
 from ledger.settings import StoreLocation
+from ledger_server.cli import main
 from tests.conftest import SAMPLE
 
 VERIFIER = Path(__file__).resolve().parents[2] / "scripts" / "verify_proof.py"

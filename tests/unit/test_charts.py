@@ -5,9 +5,9 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime
 
-from api.charts.gantt import gantt_svg
-from api.charts.mta import mta_svg
 from ledger.values import PlannedWindow, Precision
+from ledger_server.charts.gantt import gantt_svg
+from ledger_server.charts.mta import mta_svg
 from projections.compare import Comparison, ComparisonRow
 from projections.trend import MilestoneTrend, TrendPoint, TrendSeries
 

@@ -10,10 +10,10 @@ import dataclasses
 import re
 from pathlib import Path
 
-from api.inputs import mutation_inputs
-from api.schema import mutation_type
 from ledger.changes import Change, DecisionRecorded, EntryCorrected, change_types
 from ledger.importer import parse_lines
+from ledger_server.inputs import mutation_inputs
+from ledger_server.schema import mutation_type
 
 ROOT = Path(__file__).parent.parent.parent
 IMPORT_FORMAT = (ROOT / "docs" / "import-format.md").read_text(encoding="utf-8")

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from graphql import parse, validate
 
-from api.schema import build_schema
-from api.settings import ApiSettings
 from ledger.settings import StoreLocation
+from ledger_server.schema import build_schema
+from ledger_server.settings import ApiSettings
 
 ROOT = Path(__file__).parent.parent.parent
 SCHEMA = build_schema(ApiSettings(store=StoreLocation("sqlite:///unused.db")))

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from api.log_redaction import RedactTokens, redact, uvicorn_log_config
+from ledger_server.log_redaction import RedactTokens, redact, uvicorn_log_config
 
 
 @pytest.mark.parametrize(("line", "expected"), [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from api.metrics import MAX_OPERATIONS, Metrics
+from ledger_server.metrics import MAX_OPERATIONS, Metrics
 
 
 def _body(**fields: object) -> bytes:

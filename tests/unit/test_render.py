@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from api.render import CUT_MARK, TABLE_WIDTH, cell, table
 from ledger.values import PlannedWindow, Precision
+from ledger_server.render import CUT_MARK, TABLE_WIDTH, cell, table
 
 
 def _open_start() -> PlannedWindow:

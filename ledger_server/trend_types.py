@@ -7,7 +7,7 @@ from enum import Enum
 
 import strawberry
 
-from api.types import PlannedWindow
+from ledger_server.types import PlannedWindow
 from projections import trend as trend_views
 
 

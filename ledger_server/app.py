@@ -25,24 +25,24 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
-from api.auth import TokenStore, principal_from_header
-from api.body_check import BodyCheck
-from api.context import LedgerContext, Services
-from api.listener import Listener
-from api.live import InMemoryProjection, LiveFeed, PostgresProjection
-from api.logs import REQUEST_ID, use_json_logs
-from api.metrics import Metrics, MetricsMiddleware, Positions
-from api.reader import Reader
-from api.response_cache import ResponseCache
-from api.retryable import RETRY_AFTER_SECONDS
-from api.schema import WRITE_STARTED, build_schema
-from api.settings import ApiSettings
-from api.status import lag
-from api.web import graphiql_page, web_routes
 from ledger import strict_json
 from ledger.application import LedgerApplication, open_ledger
 from ledger.errors import AccessDenied, InvalidInput, LedgerError
 from ledger.outage import cause_of, is_store_failure
+from ledger_server.auth import TokenStore, principal_from_header
+from ledger_server.body_check import BodyCheck
+from ledger_server.context import LedgerContext, Services
+from ledger_server.listener import Listener
+from ledger_server.live import InMemoryProjection, LiveFeed, PostgresProjection
+from ledger_server.logs import REQUEST_ID, use_json_logs
+from ledger_server.metrics import Metrics, MetricsMiddleware, Positions
+from ledger_server.reader import Reader
+from ledger_server.response_cache import ResponseCache
+from ledger_server.retryable import RETRY_AFTER_SECONDS
+from ledger_server.schema import WRITE_STARTED, build_schema
+from ledger_server.settings import ApiSettings
+from ledger_server.status import lag
+from ledger_server.web import graphiql_page, web_routes
 from projections.memory import InMemoryReadModel
 from projections.pg_leader import Leadership
 from projections.pg_projector import PostgresProjector
@@ -62,10 +62,10 @@ class LedgerGraphQL(GraphQL[LedgerContext, None]):
         self._holder = services_holder
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        # strawberry's page loads GraphiQL from a CDN; ours loads the copy shipped in api/static.
+        # strawberry's page loads GraphiQL from a CDN; ours loads the copy shipped in ledger_server/static.
         return await graphiql_page()
     def decode_json(self, data: str | bytes) -> object:
-        """Every body and WebSocket message is read strictly (api.body_check refuses HTTP bodies first).
+        """Every body and WebSocket message is read strictly (ledger_server.body_check refuses HTTP bodies first).
 
         A refusal is a JSONDecodeError, which strawberry answers as the client's mistake: a 400,
         or closing the WebSocket with 4400, instead of a RecursionError in its handler.

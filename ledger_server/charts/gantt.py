@@ -12,8 +12,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from datetime import date
 
-from api.charts.svg import DateScale, add, document, hover, padded, to_text
 from ledger.values import PlannedWindow
+from ledger_server.charts.svg import DateScale, add, document, hover, padded, to_text
 from projections.compare import Comparison, ComparisonRow
 
 NAME_WIDTH, CHART_WIDTH, SLIP_WIDTH, ROW, TOP = 250, 560, 200, 26, 60

@@ -1,6 +1,6 @@
 """The auditor's commands on the `ledger` parser: `ledger digest`, `ledger verify` and `ledger proof`.
 
-Only argparse here: `ledger --help` must stay light, so each command imports api/auditing.py
+Only argparse here: `ledger --help` must stay light, so each command imports ledger_server/auditing.py
 (hashing, proofs, the PostgreSQL driver) when it runs.
 """
 
@@ -11,25 +11,25 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from api.cli import Session
+    from ledger_server.cli import Session
 
 Command = Callable[[str, Callable[["Session"], int], str], argparse.ArgumentParser]
 
 
 def cmd_digest(session: Session) -> int:
-    from api.auditing import cmd_digest
+    from ledger_server.auditing import cmd_digest
 
     return cmd_digest(session)
 
 
 def cmd_verify(session: Session) -> int:
-    from api.auditing import cmd_verify
+    from ledger_server.auditing import cmd_verify
 
     return cmd_verify(session)
 
 
 def cmd_proof(session: Session) -> int:
-    from api.auditing import cmd_proof
+    from ledger_server.auditing import cmd_proof
 
     return cmd_proof(session)
 

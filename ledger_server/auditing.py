@@ -1,5 +1,5 @@
 """What the auditor's commands do (`ledger digest`, `ledger verify`, `ledger proof`); registered
-by api/verify_commands.py, imported only when one of them runs.
+by ledger_server/verify_commands.py, imported only when one of them runs.
 
 `ledger verify` exits 0 only if every stored row still hashes to the leaf written with it and the
 log extends every digest given; it exits 1 when it finds tampering (naming the first bad
@@ -26,7 +26,7 @@ from ledger.verify import Report, verify_log
 from projections.pg_audit import ReadModelCheck, check_read_model, describe
 
 if TYPE_CHECKING:
-    from api.cli import Session
+    from ledger_server.cli import Session
 
 def read_digest(path: str) -> Digest:
     """A digest saved by `ledger digest --output`; refuses a missing or malformed file by name."""

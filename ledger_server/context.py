@@ -7,12 +7,12 @@ from typing import Any
 
 import anyio
 
-from api.auth import Principal, TokenStore, principal_from_header, require
-from api.live import LiveFeed
-from api.reader import Reader
-from api.settings import ApiSettings
 from ledger.application import LedgerApplication
 from ledger.errors import LedgerError
+from ledger_server.auth import Principal, TokenStore, principal_from_header, require
+from ledger_server.live import LiveFeed
+from ledger_server.reader import Reader
+from ledger_server.settings import ApiSettings
 
 
 @dataclass

@@ -48,7 +48,7 @@ def log_format(raw: str | None) -> str:
 
 def use_json_logs() -> None:
     """Send every logger's records, uvicorn's included, to stderr as JSON lines."""
-    from api.log_redaction import RedactTokens
+    from ledger_server.log_redaction import RedactTokens
 
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())

@@ -1,6 +1,6 @@
 """The browser side of the server: the programme page, its two charts as SVG, and GraphiQL.
 
-Every asset comes from the installed package (api/static/), never from a CDN, so the page and
+Every asset comes from the installed package (ledger_server/static/), never from a CDN, so the page and
 GraphiQL work on a network with no way out. The HTML, scripts and styles hold no ledger data
 and are served to anyone; every answer with data (GraphQL, the chart SVGs) follows the read
 token rules: public reads on, or a reader token in the Authorization header.
@@ -17,12 +17,12 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from api.auth import principal_from_header, require
-from api.charts.gantt import gantt_svg
-from api.charts.mta import mta_svg
-from api.context import Services
 from ledger.errors import InvalidInput, LedgerError, UnknownReference
 from ledger.values import parse_date
+from ledger_server.auth import principal_from_header, require
+from ledger_server.charts.gantt import gantt_svg
+from ledger_server.charts.mta import mta_svg
+from ledger_server.context import Services
 from projections.plan import END_OF_TIME
 from projections.trend import EFFECTIVE, split_subjects
 

@@ -12,10 +12,10 @@ from typing import Any
 from graphql import GraphQLError
 from starlette.responses import Response
 
-from api.problems import graphql_error
 from ledger.errors import Contention, LedgerError, OutcomeUnknown, StoreUnavailable
 from ledger.outage import is_store_failure, unavailable
 from ledger.settings import StoreLocation
+from ledger_server.problems import graphql_error
 
 RETRY_AFTER_SECONDS = 1
 RETRYABLE = (StoreUnavailable, OutcomeUnknown, Contention)

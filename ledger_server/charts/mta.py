@@ -12,7 +12,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import date
 
-from api.charts.svg import PALETTE, DateScale, add, document, hover, padded, to_text, x_axis, y_axis
+from ledger_server.charts.svg import PALETTE, DateScale, add, document, hover, padded, to_text, x_axis, y_axis
 from projections.trend import MilestoneTrend, TrendPoint, TrendSeries
 
 LEFT, TOP, SIDE, LEGEND_ROW = 80, 30, 460, 18

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 import anyio
 import strawberry
 
-from api.problems import graphql_error
 from ledger import digest as proofs
 from ledger.errors import LedgerError
+from ledger_server.problems import graphql_error
 
 if TYPE_CHECKING:
-    from api.context import LedgerContext
+    from ledger_server.context import LedgerContext
 
     Info = strawberry.Info[LedgerContext, None]
 

@@ -13,7 +13,7 @@ import logging
 import re
 from typing import Any
 
-from api.auth import TOKEN_PREFIX
+from ledger_server.auth import TOKEN_PREFIX
 
 REDACTED = "[redacted]"
 _TOKEN = re.compile(re.escape(TOKEN_PREFIX) + r"[A-Za-z0-9_\-%]+")

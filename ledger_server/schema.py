@@ -25,19 +25,23 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
-from api import proofs
-from api.auth import Principal, require
-from api.context import LedgerContext
-from api.inputs import entry_json, mutation_inputs
-from api.introspection import IntrospectionFollowsReadRule
-from api.nul_check import RefuseNul
-from api.problems import AnyProblem, graphql_error, problem_of
-from api.proofs import ConsistencyProof, LedgerDigest
-from api.retryable import RETRYABLE, answer_retryable, retryable
-from api.scalars import SCALAR_MAP
-from api.settings import ApiSettings
-from api.trend_types import MilestoneTrend, TrendReportDate, trend_of
-from api.types import (
+from ledger.changes import Change, registry_key
+from ledger.codec import decode_entry
+from ledger.entry import Entry
+from ledger.errors import InvalidInput, LedgerError, StoreUnavailable
+from ledger_server import proofs
+from ledger_server.auth import Principal, require
+from ledger_server.context import LedgerContext
+from ledger_server.inputs import entry_json, mutation_inputs
+from ledger_server.introspection import IntrospectionFollowsReadRule
+from ledger_server.nul_check import RefuseNul
+from ledger_server.problems import AnyProblem, graphql_error, problem_of
+from ledger_server.proofs import ConsistencyProof, LedgerDigest
+from ledger_server.retryable import RETRYABLE, answer_retryable, retryable
+from ledger_server.scalars import SCALAR_MAP
+from ledger_server.settings import ApiSettings
+from ledger_server.trend_types import MilestoneTrend, TrendReportDate, trend_of
+from ledger_server.types import (
     Comparison,
     LedgerEvent,
     LedgerEventConnection,
@@ -48,10 +52,6 @@ from api.types import (
     position_of,
     programme_of,
 )
-from ledger.changes import Change, registry_key
-from ledger.codec import decode_entry
-from ledger.entry import Entry
-from ledger.errors import InvalidInput, LedgerError, StoreUnavailable
 from projections.audit import LogQuery
 
 log = logging.getLogger("ledger.api")
@@ -88,7 +88,7 @@ async def _record(info: Info, type_name: str, role: str, value: Any) -> Recorded
         line = entry_json(type_name, value)
         entry = decode_entry(line, recorded_by=f"token:{principal.name}", require_source=False)
         _require_inner_roles(principal, entry)
-        # From here a timeout cannot say that nothing was written (see api.app.Guard).
+        # From here a timeout cannot say that nothing was written (see ledger_server.app.Guard).
         context.request.scope.setdefault("state", {})[WRITE_STARTED] = True
         receipt = await anyio.to_thread.run_sync(context.services.app.record, entry)
     except RETRYABLE as error:

@@ -66,7 +66,7 @@ async function svgInto(target, url) {
     const body = await answer.json();
     throw new Error(body.error.code + ": " + body.error.message);
   }
-  // The SVG is built and escaped by this server (api/charts); it is inlined so hover titles work.
+  // The SVG is built and escaped by this server (ledger_server/charts); it is inlined so hover titles work.
   const svg = await answer.text();
   if (ticket === target.ticket) target.innerHTML = svg;
 }

@@ -6,9 +6,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from api.logs import log_format
 from ledger.errors import InvalidInput
 from ledger.settings import StoreLocation, store_location
+from ledger_server.logs import log_format
 
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off", ""}

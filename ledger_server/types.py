@@ -15,17 +15,17 @@ from typing import TYPE_CHECKING, Annotated, cast
 import strawberry
 from strawberry.scalars import JSON
 
-from api import proofs
 from ledger.entry import entry_id
 from ledger.values import PlannedWindow as PlannedWindowValue
 from ledger.values import Source as SourceValue
+from ledger_server import proofs
 from projections import audit
 from projections import compare as comparison_views
 from projections import history as history_views
 from projections import plan as views
 
 if TYPE_CHECKING:
-    from api.context import LedgerContext
+    from ledger_server.context import LedgerContext
 
 
 @strawberry.type(description="A planned date as its source gave it: bounds, precision and the source's words.")
@@ -75,7 +75,7 @@ class WaveRef:
 
 @strawberry.type(description="One entry in an actor's history and the plan it left behind.")
 class ActorRevision:
-    entry: Annotated[LedgerEvent, strawberry.lazy("api.types")]
+    entry: Annotated[LedgerEvent, strawberry.lazy("ledger_server.types")]
     effective: date
     wave: str | None
     planned: PlannedWindow | None

@@ -16,16 +16,16 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
-from api import verify_commands
-from api.auth import ROLES
 from ledger.errors import ImportRejected, InvalidInput, LedgerError, UnknownReference
 from ledger.settings import store_location
+from ledger_server import verify_commands
+from ledger_server.auth import ROLES
 
 # Everything else is imported by the command that needs it: `ledger --help` must not load the
 # server stack (strawberry, starlette, uvicorn, asyncpg), which took most of a second.
 if TYPE_CHECKING:
-    from api.reader import Reader
     from ledger.application import LedgerApplication
+    from ledger_server.reader import Reader
     from projections.memory import InMemoryReadModel
     from projections.plan import ProgrammePlan
 
@@ -109,7 +109,7 @@ class Session:
     def read_model(self) -> InMemoryReadModel:
         """The log replayed into memory, with a progress bar for a long one (the model's own
         catch_up has no progress hook, so the reading loop is spelled out here)."""
-        from api.progress import Bars
+        from ledger_server.progress import Bars
         from projections.memory import InMemoryReadModel
 
         model, bars, app = InMemoryReadModel(), Bars(self.err), self.app
@@ -126,7 +126,7 @@ class Session:
 
     def ask(self, question: Callable[[Reader], Coroutine[Any, Any, T]]) -> T:
         """Answer `question` from the read model: PostgreSQL's for a PostgreSQL store, else memory."""
-        from api.settings import ApiSettings
+        from ledger_server.settings import ApiSettings
 
         if ApiSettings.from_environment(self.args.database).chosen_read_model == "postgres":
             return _run(self._ask_postgres(question))
@@ -169,7 +169,7 @@ class Session:
     def table(self, headers: Sequence[str], rows: Sequence[Sequence[Any]], *, max_width: int = 60,
               flexible: Sequence[str] = ()) -> str:
         """A table that fits 100 columns, or shows every character with `--wide`."""
-        from api import render
+        from ledger_server import render
 
         if getattr(self.args, "wide", False):
             return render.table(headers, rows, max_width=None, total_width=None)
@@ -224,8 +224,8 @@ async def _latest_plans(reader: Reader, programme: str | None) -> list[Programme
 
 
 def cmd_import(session: Session) -> int:
-    from api.progress import Bars
     from ledger.importer import import_text, resolve_source
+    from ledger_server.progress import Bars
 
     text, name = resolve_source(session.args.source)
     bars = Bars(session.err)
@@ -239,8 +239,8 @@ def cmd_import(session: Session) -> int:
 
 
 def cmd_export(session: Session) -> int:
-    from api.progress import Bars
     from ledger.exporter import export_lines
+    from ledger_server.progress import Bars
 
     target = Path(session.args.output) if session.args.output else None
     # A file is written beside its place and moved in at the end, so a failed export
@@ -294,7 +294,7 @@ def cmd_plan(session: Session) -> int:
 
 
 def _show_plan(session: Session, plan: ProgrammePlan) -> None:
-    from api import csv_tables, render
+    from ledger_server import csv_tables, render
 
     if session.output_format() == "csv":
         session.out.write(csv_tables.plan_csv(plan))
@@ -336,7 +336,7 @@ def _against(session: Session) -> date:
 
 
 def cmd_compare(session: Session) -> int:
-    from api import render
+    from ledger_server import render
     from projections.compare import Comparison
 
     against, recorded_as_of = _against(session), session.recorded_as_of()
@@ -348,11 +348,11 @@ def cmd_compare(session: Session) -> int:
 
     comparison = session.ask(question)
     if session.args.svg:
-        from api.charts.gantt import gantt_svg
+        from ledger_server.charts.gantt import gantt_svg
 
         session.write_chart(session.args.svg, gantt_svg(comparison), "plan-vs-actual timeline")
     if session.output_format() == "csv":
-        from api import csv_tables
+        from ledger_server import csv_tables
 
         session.out.write(csv_tables.comparison_csv(comparison))
         return 0
@@ -371,7 +371,7 @@ def cmd_compare(session: Session) -> int:
 
 
 def cmd_trend(session: Session) -> int:
-    from api import csv_tables, render
+    from ledger_server import csv_tables, render
     from projections.plan import END_OF_TIME, known
     from projections.trend import MilestoneTrend, split_subjects
 
@@ -385,7 +385,7 @@ def cmd_trend(session: Session) -> int:
 
     trend = session.ask(question)
     if session.args.svg:
-        from api.charts.mta import mta_svg
+        from ledger_server.charts.mta import mta_svg
 
         session.write_chart(session.args.svg, mta_svg(trend), "milestone trend chart")
     if session.output_format() == "csv":
@@ -406,8 +406,8 @@ def cmd_trend(session: Session) -> int:
 
 
 def cmd_history(session: Session) -> int:
-    from api import render
     from ledger.suggest import hint
+    from ledger_server import render
     from projections.history import Revision
 
     programme, actor = session.args.programme, session.args.actor
@@ -427,7 +427,7 @@ def cmd_history(session: Session) -> int:
     # --as-of D keeps the revisions that had taken effect by D: the history as it stood then.
     revisions = [r for r in session.ask(question) if as_of is None or r.effective <= as_of]
     if session.output_format() == "csv":
-        from api import csv_tables
+        from ledger_server import csv_tables
 
         session.out.write(csv_tables.history_csv(revisions))
         return 0
@@ -494,8 +494,8 @@ async def _require_subjects(reader: Reader, programme: str | None, actor: str | 
 
 
 def cmd_log(session: Session) -> int:
-    from api import render
     from ledger.changes import change_types
+    from ledger_server import render
     from projections.audit import LogPage
 
     query = _log_query(session, sorted(change_types()))
@@ -508,7 +508,7 @@ def cmd_log(session: Session) -> int:
 
     page = session.ask(question)
     if session.output_format() == "csv":
-        from api import csv_tables
+        from ledger_server import csv_tables
 
         session.out.write(csv_tables.log_csv(page.entries))
         return 0
@@ -530,7 +530,7 @@ def cmd_log(session: Session) -> int:
 
 
 def cmd_token(session: Session) -> int:
-    from api.auth import TokenStore
+    from ledger_server.auth import TokenStore
 
     args = session.args
     if args.action != "create":
@@ -558,8 +558,8 @@ def cmd_token(session: Session) -> int:
 
 
 def _list_tokens(session: Session) -> int:
-    from api import render
-    from api.auth import TokenStore
+    from ledger_server import render
+    from ledger_server.auth import TokenStore
 
     now = datetime.now(UTC)
     tokens = TokenStore(session.location).tokens()
@@ -587,9 +587,9 @@ def _expiry(text: str) -> datetime:
 
 def cmd_status(session: Session) -> int:
     """Store position, read-model position and lag, schema version, projector leader, tokens."""
-    from api import render
-    from api.auth import TokenStore
-    from api.status import Status, lag, read_model_facts
+    from ledger_server import render
+    from ledger_server.auth import TokenStore
+    from ledger_server.status import Status, lag, read_model_facts
 
     app = session.app
     store_position = app.last_position()
@@ -642,8 +642,8 @@ async def _with_pool_of(session: Session, work: Callable[[Any], Awaitable[T]]) -
 
 
 def cmd_schema(session: Session) -> int:
-    from api.schema import build_schema
-    from api.settings import ApiSettings
+    from ledger_server.schema import build_schema
+    from ledger_server.settings import ApiSettings
 
     sdl = build_schema(ApiSettings(store=session.location)).as_str() + "\n"
     if session.args.output:
@@ -656,10 +656,10 @@ def cmd_schema(session: Session) -> int:
 def cmd_serve(session: Session) -> int:
     import uvicorn
 
-    from api.app import create_app
-    from api.log_redaction import uvicorn_log_config
-    from api.settings import ApiSettings
     from ledger.outage import probe
+    from ledger_server.app import create_app
+    from ledger_server.log_redaction import uvicorn_log_config
+    from ledger_server.settings import ApiSettings
 
     settings = ApiSettings.from_environment(session.args.database)
     probe(settings.store)  # fail in one line now rather than inside uvicorn's start-up
@@ -682,7 +682,7 @@ def cmd_serve(session: Session) -> int:
                       f"{f' with {workers} workers' if workers > 1 else ''} (the web page is at http://{host}:{port}/)\n")
     log_options: dict[str, Any] = {"log_config": uvicorn_log_config()}
     if settings.log_format == "json":
-        from api.logs import use_json_logs
+        from ledger_server.logs import use_json_logs
 
         use_json_logs()
         log_options = {"log_config": None}  # uvicorn's records go to the JSON handler, not its own
@@ -694,7 +694,7 @@ def cmd_serve(session: Session) -> int:
         "LEDGER_DATABASE_URL": settings.store.url, "LEDGER_GRAPHIQL": "1" if settings.graphiql else "0",
         "LEDGER_PROJECTOR": "1" if settings.projector else "0", "LEDGER_LOG_FORMAT": settings.log_format,
     })
-    uvicorn.run("api.app:app_from_environment", factory=True, workers=workers, host=host, port=port,
+    uvicorn.run("ledger_server.app:app_from_environment", factory=True, workers=workers, host=host, port=port,
                 log_level="info", **log_options)
     return 0
 
@@ -741,7 +741,7 @@ def cmd_migrate(session: Session) -> int:
 
 
 def cmd_rebuild(session: Session) -> int:
-    from api.progress import Bars
+    from ledger_server.progress import Bars
     from projections.pg_rebuild import rebuild
 
     _require_postgres(session, "ledger rebuild")
@@ -792,7 +792,7 @@ async def _follow(session: Session, app: LedgerApplication, projector: Any) -> i
 
     import asyncpg
 
-    from api.settings import ApiSettings
+    from ledger_server.settings import ApiSettings
     from projections.pg_leader import Leadership
 
     poll = ApiSettings.from_environment(session.args.database).poll_seconds
