@@ -138,7 +138,7 @@ def _year(digits: str, text: str, field: str) -> int:
     return year
 
 
-def _window_from_shorthand(text: str, field: str) -> PlannedWindow:
+def window_from_shorthand(text: str, field: str) -> PlannedWindow:
     if m := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text, re.ASCII):
         day = parse_date(text, field)
         return PlannedWindow(day, day, Precision.DAY, text)
@@ -167,12 +167,21 @@ def _window_from_shorthand(text: str, field: str) -> PlannedWindow:
     )
 
 
+def parse_precision(raw: object, field: str) -> Precision:
+    """How exactly a window was stated: one of the `Precision` values."""
+    try:
+        return Precision(str(raw))
+    except ValueError:
+        allowed = ", ".join(p.value for p in Precision)
+        raise InvalidInput(f"{raw!r} is not a precision (one of {allowed})", field=field) from None
+
+
 def parse_window(raw: object, field: str) -> PlannedWindow:
     """A planned window from an object or a shorthand string (see docs/import-format.md)."""
     if isinstance(raw, PlannedWindow):
         return raw
     if isinstance(raw, str):
-        return _window_from_shorthand(raw, field)
+        return window_from_shorthand(raw, field)
     if not isinstance(raw, dict):
         raise InvalidInput("must be a window object or a shorthand string", field=field)
     unknown = set(raw) - {"earliest", "latest", "precision", "label"}
@@ -184,14 +193,7 @@ def parse_window(raw: object, field: str) -> PlannedWindow:
         raise InvalidInput("a window needs at least one of earliest and latest", field=field)
     if earliest and latest and earliest > latest:
         raise InvalidInput(f"earliest {earliest} is after latest {latest}", field=field)
-    try:
-        precision = Precision(str(raw.get("precision")))
-    except ValueError:
-        allowed = ", ".join(p.value for p in Precision)
-        raise InvalidInput(
-            f"{raw.get('precision')!r} is not a precision (one of {allowed})",
-            field=f"{field}.precision",
-        ) from None
+    precision = parse_precision(raw.get("precision"), f"{field}.precision")
     label = parse_text(raw.get("label"), f"{field}.label", max_length=200)
     return PlannedWindow(earliest, latest, precision, label)
 
