@@ -91,7 +91,6 @@ def encode_entry(entry: Entry, *, with_recorder: bool = True) -> dict[str, Any]:
 
 def content_digest(entry: Entry) -> str:
     """A hash of what the client said (not who recorded it, nor the key), for idempotency."""
-    data = encode_entry(entry, with_recorder=False)
-    del data["key"]
+    data = {name: value for name, value in entry.stored_form.items() if name not in ("key", "recorded_by")}
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
