@@ -98,7 +98,7 @@ class Precision(StrEnum):
     WINDOW = "window"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlannedWindow:
     """A planned date as the source gave it: bounds, precision and the source's own words.
 
@@ -198,7 +198,7 @@ def parse_window(raw: object, field: str) -> PlannedWindow:
     return PlannedWindow(earliest, latest, precision, label)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Source:
     """Where an entry comes from: a document, its publisher and dates."""
 
