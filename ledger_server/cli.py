@@ -26,6 +26,7 @@ from ledger_server.auth import ROLES
 if TYPE_CHECKING:
     from ledger.application import LedgerApplication
     from ledger_server.reader import Reader
+    from ledger_server.status import Status
     from projections.memory import InMemoryReadModel
     from projections.plan import ProgrammePlan
 
@@ -585,17 +586,34 @@ def _expiry(text: str) -> datetime:
                            "with an offset", field="expires") from None
 
 
+def _verification_lines(status: Status) -> list[tuple[str, str]]:
+    """The status lines of the last verification that held, and of a failure since."""
+    held = status.verified
+    if held is None:
+        lines = [("verified", "never (run `ledger verify`)")]
+    else:
+        bears_out = "matches the log now" if held.matches_log else "DOES NOT MATCH the log now"
+        lines = [("verified", f"up to position {held.position} ({held.tree_size} entries) at "
+                              f"{held.verified_at.isoformat(timespec='seconds')}"),
+                 ("verified root", f"{held.root_hash} ({bears_out})")]
+    if (failed := status.verify_failed) is not None:
+        where = "" if failed.first_bad_position is None else f", first bad position {failed.first_bad_position}"
+        lines.append(("verify FAILED", f"at {failed.failed_at.isoformat(timespec='seconds')}{where}"))
+    return lines
+
+
 def cmd_status(session: Session) -> int:
     """Store position, read-model position and lag, schema version, projector leader, tokens."""
     from ledger_server import render
     from ledger_server.auth import TokenStore
-    from ledger_server.status import Status, lag, read_model_facts
+    from ledger_server.status import Status, lag, read_model_facts, verification
 
     app = session.app
     store_position = app.last_position()
     tokens = TokenStore(session.location).tokens()
     now = datetime.now(UTC)
     active = sum(1 for t in tokens if t.status(now) == "active")
+    verified, failed = verification(app)
     if session.location.is_postgres:
 
         async def facts(pool: Any) -> tuple[int, int | None, str | None]:
@@ -604,10 +622,10 @@ def cmd_status(session: Session) -> int:
         position, version, leader = _run(_with_pool_of(session, facts))
         behind = lag(app, store_position, position)
         status = Status(session.location.describe(), store_position, "postgres", position, behind.entries,
-                        behind.seconds, version, leader, active, len(tokens))
+                        behind.seconds, version, leader, active, len(tokens), verified, failed)
     else:
         status = Status(session.location.describe(), store_position, "memory (built by each server)", None,
-                        None, None, None, None, active, len(tokens))
+                        None, None, None, None, active, len(tokens), verified, failed)
     if session.args.json:
         session.print(render.to_json(status))
         return 0
@@ -618,6 +636,7 @@ def cmd_status(session: Session) -> int:
         ("lag", "-" if status.lag_entries is None else f"{status.lag_entries} entries, {status.lag_seconds:.1f} s"),
         ("projector leader", status.projector_leader or ("none" if status.read_model_position is not None else "-")),
         ("tokens", f"{status.tokens_active} active of {status.tokens_total}"),
+        *_verification_lines(status),
     ]
     session.print("\n".join(f"{name + ':':18}{value}" for name, value in lines))
     return 0
@@ -950,7 +969,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = command("project", cmd_project, "bring the PostgreSQL read model up to date with the store")
     sub.add_argument("--batch", type=int, default=1000, help="entries per transaction")
     sub.add_argument("--follow", action="store_true", help="keep following new entries until stopped")
-    sub = command("status", cmd_status, "store and read-model positions, lag, projector leader, tokens",
+    sub = command("status", cmd_status, "store and read-model positions, lag, projector leader, tokens, last verify",
                   reads_only=True)
     sub.add_argument("--json", action="store_true", help="print JSON instead of text")
     sub = command("schema", cmd_schema, "print the GraphQL schema (SDL)")
