@@ -188,6 +188,20 @@ class Session:
             return "json"
         return chosen
 
+    def write_data(self, value: Any, csv_of: Callable[[Any], str], json_value: Any = None) -> bool:
+        """Write a question's answer as CSV or JSON (`json_value`, default `value`) when `--format` asks
+        for it; False when a table is wanted, which the command prints itself."""
+        chosen = self.output_format()
+        if chosen == "csv":
+            self.out.write(csv_of(value))
+            return True
+        if chosen == "json":
+            from ledger_server import render
+
+            self.print(render.to_json(value if json_value is None else json_value))
+            return True
+        return False
+
     def write_chart(self, target: str, svg: str, what: str) -> None:
         """Write an SVG chart, saying where on stderr (stdout keeps the table or JSON)."""
         try:
@@ -297,11 +311,7 @@ def cmd_plan(session: Session) -> int:
 def _show_plan(session: Session, plan: ProgrammePlan) -> None:
     from ledger_server import csv_tables, render
 
-    if session.output_format() == "csv":
-        session.out.write(csv_tables.plan_csv(plan))
-        return
-    if session.output_format() == "json":
-        session.print(render.to_json(plan))
+    if session.write_data(plan, csv_tables.plan_csv):
         return
     session.print(f"{plan.name} ({plan.id}), owner {plan.owner}: plan as of {plan.as_of}, "
                   f"as recorded by {plan.recorded_as_of:%Y-%m-%d %H:%M:%S %Z}")
@@ -337,7 +347,7 @@ def _against(session: Session) -> date:
 
 
 def cmd_compare(session: Session) -> int:
-    from ledger_server import render
+    from ledger_server import csv_tables, render
     from projections.compare import Comparison
 
     against, recorded_as_of = _against(session), session.recorded_as_of()
@@ -352,13 +362,8 @@ def cmd_compare(session: Session) -> int:
         from ledger_server.charts.gantt import gantt_svg
 
         session.write_chart(session.args.svg, gantt_svg(comparison), "plan-vs-actual timeline")
-    if session.output_format() == "csv":
-        from ledger_server import csv_tables
-
-        session.out.write(csv_tables.comparison_csv(comparison))
-        return 0
-    if session.output_format() == "json":
-        session.print(render.to_json({**render.jsonable(comparison), "summary": comparison.summary}))
+    if session.write_data(comparison, csv_tables.comparison_csv,
+                          {**render.jsonable(comparison), "summary": comparison.summary}):
         return 0
     session.print(f"baseline {comparison.baseline!r} (plan as of {comparison.baseline_as_of}) "
                   f"against {comparison.against}")
@@ -372,7 +377,7 @@ def cmd_compare(session: Session) -> int:
 
 
 def cmd_trend(session: Session) -> int:
-    from ledger_server import csv_tables, render
+    from ledger_server import csv_tables
     from projections.plan import END_OF_TIME, known
     from projections.trend import MilestoneTrend, split_subjects
 
@@ -389,11 +394,7 @@ def cmd_trend(session: Session) -> int:
         from ledger_server.charts.mta import mta_svg
 
         session.write_chart(session.args.svg, mta_svg(trend), "milestone trend chart")
-    if session.output_format() == "csv":
-        session.out.write(csv_tables.trend_csv(trend))
-        return 0
-    if session.output_format() == "json":
-        session.print(render.to_json(trend))
+    if session.write_data(trend, csv_tables.trend_csv):
         return 0
     rows = [(s.subject, p.reported, p.planned, p.entry_id, p.type, p.source or "(operational)")
             for s in trend.series for p in s.points]
@@ -408,7 +409,7 @@ def cmd_trend(session: Session) -> int:
 
 def cmd_history(session: Session) -> int:
     from ledger.suggest import hint
-    from ledger_server import render
+    from ledger_server import csv_tables
     from projections.history import Revision
 
     programme, actor = session.args.programme, session.args.actor
@@ -427,13 +428,7 @@ def cmd_history(session: Session) -> int:
 
     # --as-of D keeps the revisions that had taken effect by D: the history as it stood then.
     revisions = [r for r in session.ask(question) if as_of is None or r.effective <= as_of]
-    if session.output_format() == "csv":
-        from ledger_server import csv_tables
-
-        session.out.write(csv_tables.history_csv(revisions))
-        return 0
-    if session.output_format() == "json":
-        session.print(render.to_json(revisions))
+    if session.write_data(revisions, csv_tables.history_csv):
         return 0
     rows = [(r.effective, r.entry.entry_id, r.entry.type, r.wave, r.planned, r.status,
              r.entry.recorded_at, r.entry.source.title if r.entry.source else "(operational)",
@@ -496,7 +491,7 @@ async def _require_subjects(reader: Reader, programme: str | None, actor: str | 
 
 def cmd_log(session: Session) -> int:
     from ledger.changes import change_types
-    from ledger_server import render
+    from ledger_server import csv_tables
     from projections.audit import LogPage
 
     query = _log_query(session, sorted(change_types()))
@@ -508,13 +503,7 @@ def cmd_log(session: Session) -> int:
         return await reader.log_page(query)
 
     page = session.ask(question)
-    if session.output_format() == "csv":
-        from ledger_server import csv_tables
-
-        session.out.write(csv_tables.log_csv(page.entries))
-        return 0
-    if session.output_format() == "json":
-        session.print(render.to_json(page.entries))
+    if session.write_data(page.entries, csv_tables.log_csv):
         return 0
     rows = [(e.position, e.entry_id, e.type, e.effective, ", ".join(sorted(e.subjects)), e.recorded_at,
              e.recorded_by, e.source.title if e.source else "(operational)",
