@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from ledger.errors import InvalidInput
 
@@ -98,6 +98,20 @@ class Precision(StrEnum):
     WINDOW = "window"
 
 
+# What each precision means, for the GraphQL enum and the docs (help text lives with the values).
+PRECISION_HELP: dict[Precision, str] = {
+    Precision.DAY: "One day: earliest and latest are the same date (\"2024-04-27\").",
+    Precision.MONTH: "A calendar month: its first and last day (\"2024-10\", \"February 2025\").",
+    Precision.QUARTER: "A calendar quarter: its first and last day (\"2024-Q3\").",
+    Precision.HALF: "A half year, January-June or July-December (\"2024-H1\").",
+    Precision.SEASON: "A season as the source named it (\"autumn 2024\", \"after the summer\"); "
+                      "a bound may be missing.",
+    Precision.YEAR: "A calendar year: 1 January to 31 December (\"2024\").",
+    Precision.WINDOW: "Any other span the source gave, such as \"October/November 2024\" or "
+                      "\"before summer 2024\" (one bound may be missing).",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class PlannedWindow:
     """A planned date as the source gave it: bounds, precision and the source's own words.
@@ -110,6 +124,13 @@ class PlannedWindow:
     latest: date | None
     precision: Precision
     label: str
+
+    FIELD_HELP: ClassVar[dict[str, str]] = {
+        "earliest": "The first day the plan allows (inclusive); null when the source gave no lower bound.",
+        "latest": "The last day the plan allows (inclusive); null when the source gave no upper bound.",
+        "precision": "How exactly the source stated the window.",
+        "label": "The source's own words for the date, such as \"oktober/november 2024\".",
+    }
 
     def to_json(self) -> dict[str, Any]:
         """The window as a JSON object."""
@@ -208,6 +229,15 @@ class Source:
     reference: str | None = None
     published_on: date | None = None
     updated_on: date | None = None
+
+    FIELD_HELP: ClassVar[dict[str, str]] = {
+        "title": "The document's title.",
+        "publisher": "Who published the document; null when not given.",
+        "url": "Where the document can be read; null when it has no address.",
+        "reference": "A document or case number (journal number, minutes item); null when not given.",
+        "published_on": "The day the document was published; null when unknown.",
+        "updated_on": "The day the document was last updated, for pages that change; null when unknown.",
+    }
 
     def to_json(self) -> dict[str, Any]:
         """The source as a JSON object, without empty fields."""
