@@ -32,6 +32,7 @@ from ledger.outage import cause_of, is_store_failure
 from ledger_server.auth import TokenStore, principal_from_header
 from ledger_server.body_check import BodyCheck
 from ledger_server.context import LedgerContext, Services
+from ledger_server.group_commit import GroupCommit
 from ledger_server.listener import Listener
 from ledger_server.live import InMemoryProjection, LiveFeed, PostgresProjection
 from ledger_server.logs import REQUEST_ID, use_json_logs
@@ -231,7 +232,7 @@ def create_app(settings: ApiSettings) -> Starlette:
             reader, feed = await _read_side(settings, app, stack)
             await feed.catch_up()
             tokens = await anyio.to_thread.run_sync(TokenStore, settings.store)
-            holder["services"] = Services(settings, app, reader, feed, tokens)
+            holder["services"] = Services(settings, app, reader, feed, tokens, GroupCommit(app))
             follower = asyncio.create_task(feed.follow(settings.poll_seconds))
             try:
                 yield {"services": holder["services"]}

@@ -10,6 +10,7 @@ import anyio
 from ledger.application import LedgerApplication
 from ledger.errors import LedgerError
 from ledger_server.auth import Principal, TokenStore, principal_from_header, require
+from ledger_server.group_commit import GroupCommit
 from ledger_server.live import LiveFeed
 from ledger_server.reader import Reader
 from ledger_server.settings import ApiSettings
@@ -24,6 +25,7 @@ class Services:
     reader: Reader
     feed: LiveFeed
     tokens: TokenStore
+    writes: GroupCommit  # every mutation records through it (concurrent ones share a transaction)
 
 
 @dataclass

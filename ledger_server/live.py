@@ -129,15 +129,32 @@ class LiveFeed:
         # Why the follower's last catch-up failed (None when it succeeded), for /healthz.
         self.failure: str | None = None
 
+    async def covering(self, position: int | None) -> int:
+        """Make the read side cover log position `position` (a write's, for read-your-writes).
+
+        Concurrent writers share catch-ups: one waiting for the lock often finds that the
+        catch-up before it already took its entry in, and returns without asking the store.
+        With no position (an entry that was already recorded), this is a full `catch_up`.
+        """
+        if position is not None and self._delivered >= position:
+            return self._delivered
+        async with self._lock:
+            if position is not None and self._delivered >= position:
+                return self._delivered
+            return await self._catch_up()
+
     async def catch_up(self) -> int:
         """Take in everything new in the store and publish it; returns the new position."""
         async with self._lock:
-            position = await self.projection.catch_up()
-            if position > self._delivered and self._subscribers:
-                for entry in await self.projection.entries_after(self._delivered, position):
-                    self._publish(entry)
-            self._delivered = max(self._delivered, position)
-            return position
+            return await self._catch_up()
+
+    async def _catch_up(self) -> int:
+        position = await self.projection.catch_up()
+        if position > self._delivered and self._subscribers:
+            for entry in await self.projection.entries_after(self._delivered, position):
+                self._publish(entry)
+        self._delivered = max(self._delivered, position)
+        return position
 
     def _publish(self, entry: LogEntry) -> None:
         for subscriber in list(self._subscribers):

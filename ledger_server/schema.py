@@ -12,7 +12,6 @@ from collections.abc import AsyncGenerator, Callable
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-import anyio
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
@@ -118,13 +117,13 @@ async def _record(info: Info, type_name: str, role: str, value: Any) -> Recorded
         _require_inner_roles(principal, entry)
         # From here a timeout cannot say that nothing was written (see ledger_server.app.Guard).
         context.request.scope.setdefault("state", {})[WRITE_STARTED] = True
-        receipt = await anyio.to_thread.run_sync(context.services.app.record, entry)
+        receipt = await context.services.writes.record(entry)
     except RETRYABLE as error:
         raise answer_retryable(error, context.response) from None
     except LedgerError as error:
         return problem_of(error)
     try:
-        await context.services.feed.catch_up()  # read-your-writes: queries now include this entry
+        await context.services.feed.covering(receipt.position)  # read-your-writes: queries include it
         context.reader.release()  # and so do this request's next questions, pinned or not
         recorded = await context.reader.entry(receipt.entry_id)
     except Exception as error:
