@@ -20,10 +20,12 @@ from ledger.changes import Change, EntryCorrected, change_types
 from ledger.entry import Entry, Provenance
 from ledger.errors import InvalidInput
 from ledger.values import (
+    MoneyWindow,
     PlannedWindow,
     format_money,
     parse_date,
     parse_money,
+    parse_money_window,
     parse_slug,
     parse_source,
     parse_text,
@@ -61,6 +63,8 @@ def _decode(hint: Any, raw: Any, field: str) -> Any:
         return parse_money(raw, field)
     if hint is PlannedWindow:
         return parse_window(raw, field)
+    if hint is MoneyWindow:
+        return parse_money_window(raw, field)
     if hint is Change:
         return decode_change(raw, field)
     if isinstance(hint, type) and issubclass(hint, Enum):
@@ -77,7 +81,7 @@ def _encode(value: Any) -> Any:
         return encode_change(value)
     if isinstance(value, tuple):
         return [_encode(item) for item in value]
-    if isinstance(value, PlannedWindow):
+    if isinstance(value, PlannedWindow | MoneyWindow):
         return value.to_json()
     if isinstance(value, Decimal):
         return format_money(value)

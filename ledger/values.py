@@ -1,4 +1,4 @@
-"""Value types of the ledger: money, dates, slugs, planned windows and sources.
+"""Value types of the ledger: money, money windows, dates, slugs, planned windows and sources.
 
 Each `parse_*` function takes what a client sent (JSON-ish) and returns a typed value or
 raises `InvalidInput` naming what was wrong. Values are immutable and compare by value.
@@ -194,6 +194,158 @@ def parse_window(raw: object, field: str) -> PlannedWindow:
         ) from None
     label = parse_text(raw.get("label"), f"{field}.label", max_length=200)
     return PlannedWindow(earliest, latest, precision, label)
+
+
+class MoneyKind(StrEnum):
+    """How a source stated an amount of money."""
+
+    EXACT = "exact"
+    RANGE = "range"
+    AT_LEAST = "at_least"
+    AT_MOST = "at_most"
+    ABOUT = "about"
+
+
+@dataclass(frozen=True)
+class MoneyWindow:
+    """An amount of money as the source gave it: bounds, kind and the source's own words.
+
+    `low` is None when the source gave no floor ("at most 522 MNOK"), `high` when it gave no
+    ceiling ("at least 5 bn spent so far"); an exact or approximate figure has low == high. The
+    ledger never narrows a window into a figure the source did not give. Bounds of sums and
+    differences may be negative (a variance under budget); what a source states never is.
+    """
+
+    kind: MoneyKind
+    low: Decimal | None
+    high: Decimal | None
+    label: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The window as a JSON object (the form `parse_money_window` reads back)."""
+        return {
+            "kind": self.kind.value,
+            "low": None if self.low is None else format_money(self.low),
+            "high": None if self.high is None else format_money(self.high),
+            "label": self.label,
+        }
+
+    def __str__(self) -> str:
+        bounds = _money_bounds(self.kind, self.low, self.high)
+        return bounds if self.label == bounds else f"{self.label} ({bounds})"
+
+    def __add__(self, other: MoneyWindow) -> MoneyWindow:
+        """Both bounds added; a bound open on either side stays open."""
+        return derived_window(_plus(self.low, other.low), _plus(self.high, other.high),
+                              approximate=MoneyKind.ABOUT in (self.kind, other.kind))
+
+    def __sub__(self, other: MoneyWindow) -> MoneyWindow:
+        """The widest difference: low minus the other's high, high minus the other's low."""
+        return derived_window(_minus(self.low, other.high), _minus(self.high, other.low),
+                              approximate=MoneyKind.ABOUT in (self.kind, other.kind))
+
+
+def _plus(a: Decimal | None, b: Decimal | None) -> Decimal | None:
+    return None if a is None or b is None else a + b
+
+
+def _minus(a: Decimal | None, b: Decimal | None) -> Decimal | None:
+    return None if a is None or b is None else a - b
+
+
+def _money_bounds(kind: MoneyKind, low: Decimal | None, high: Decimal | None) -> str:
+    about = "about " if kind is MoneyKind.ABOUT else ""
+    if low is not None and low == high:
+        return f"{about}{format_money(low)}"
+    if high is None:
+        return f"{about}at least {format_money(low)}" if low is not None else "unknown"
+    if low is None:
+        return f"{about}at most {format_money(high)}"
+    return f"{about}{format_money(low)}..{format_money(high)}"
+
+
+def derived_window(low: Decimal | None, high: Decimal | None, *, approximate: bool) -> MoneyWindow:
+    """A window computed from others (a sum, a variance): its kind follows from its bounds,
+    and "about" from any approximate part; its label is its bounds, since no source said it."""
+    if approximate:
+        kind = MoneyKind.ABOUT
+    elif low is not None and low == high:
+        kind = MoneyKind.EXACT
+    elif low is None:
+        kind = MoneyKind.AT_MOST
+    else:
+        kind = MoneyKind.AT_LEAST if high is None else MoneyKind.RANGE
+    return MoneyWindow(kind, low, high, _money_bounds(kind, low, high))
+
+
+def _money_window_from_string(text: str, field: str) -> MoneyWindow:
+    low, dots, high = text.partition("..")
+    if not dots:
+        amount = parse_money(text, field)
+        return MoneyWindow(MoneyKind.EXACT, amount, amount, text)
+    return _checked_money_window(MoneyKind.RANGE, parse_money(low, f"{field}.low"),
+                                 parse_money(high, f"{field}.high"), text, field)
+
+
+_BOUNDS = {  # which bounds each kind has: (low, high)
+    MoneyKind.EXACT: (True, True), MoneyKind.ABOUT: (True, True), MoneyKind.RANGE: (True, True),
+    MoneyKind.AT_LEAST: (True, False), MoneyKind.AT_MOST: (False, True),
+}
+
+
+def _checked_money_window(kind: MoneyKind, low: Decimal | None, high: Decimal | None, label: str,
+                          field: str) -> MoneyWindow:
+    wants_low, wants_high = _BOUNDS[kind]
+    for name, wanted, value in (("low", wants_low, low), ("high", wants_high, high)):
+        if wanted and value is None:
+            raise InvalidInput(f"a money window of kind {kind.value} needs {name} (or amount)", field=field)
+        if not wanted and value is not None:
+            raise InvalidInput(f"a money window of kind {kind.value} has no {name}", field=f"{field}.{name}")
+    if low is not None and high is not None and low > high:
+        raise InvalidInput(f"low {format_money(low)} is above high {format_money(high)}", field=field)
+    if kind in (MoneyKind.EXACT, MoneyKind.ABOUT) and low != high:
+        raise InvalidInput(f"a money window of kind {kind.value} has one amount; use kind range for two",
+                           field=field)
+    if kind is MoneyKind.RANGE and low == high:
+        raise InvalidInput("a range needs low below high; use kind exact or about for one amount", field=field)
+    return MoneyWindow(kind, low, high, label)
+
+
+def _money_kind(raw: object, field: str) -> MoneyKind:
+    try:
+        return MoneyKind(str(raw))
+    except ValueError:
+        allowed = ", ".join(k.value for k in MoneyKind)
+        raise InvalidInput(f"{raw!r} is not a kind of money window (one of {allowed})", field=field) from None
+
+
+def parse_money_window(raw: object, field: str) -> MoneyWindow:
+    """Money as the source stated it: an object with kind, amount (or low and high) and label,
+    or a shorthand string: "380000000" (exact) or "1200000000..1500000000" (range)."""
+    if isinstance(raw, MoneyWindow):
+        return raw
+    if isinstance(raw, str):
+        return _money_window_from_string(raw, field)
+    if not isinstance(raw, dict):
+        raise InvalidInput("must be a money window object or a decimal string", field=field)
+    unknown = set(raw) - {"kind", "amount", "low", "high", "label"}
+    if unknown:
+        raise InvalidInput(f"unknown money window field(s): {', '.join(sorted(unknown))}", field=field)
+    kind = _money_kind(raw.get("kind"), f"{field}.kind")
+
+    def bound(name: str) -> Decimal | None:
+        return None if raw.get(name) is None else parse_money(raw[name], f"{field}.{name}")
+
+    low, high, amount = bound("low"), bound("high"), bound("amount")
+    if amount is not None:
+        if low is not None or high is not None:
+            raise InvalidInput("give amount, or low and high, not both", field=f"{field}.amount")
+        wants_low, wants_high = _BOUNDS[kind]
+        if kind is MoneyKind.RANGE:
+            raise InvalidInput("a range needs low and high, not one amount", field=f"{field}.amount")
+        low, high = (amount if wants_low else None), (amount if wants_high else None)
+    label = parse_text(raw.get("label"), f"{field}.label", max_length=200)
+    return _checked_money_window(kind, low, high, label, field)
 
 
 @dataclass(frozen=True)

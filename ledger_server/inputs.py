@@ -21,9 +21,19 @@ import strawberry
 from strawberry.types.base import StrawberryObjectDefinition
 
 from ledger.changes import Change, EntryCorrected, change_types, registry_key
-from ledger.values import PlannedWindow, Precision
+from ledger.values import MoneyKind, MoneyWindow, PlannedWindow, Precision
 
 PrecisionEnum = strawberry.enum(Precision, name="Precision")
+
+
+@strawberry.enum(name="MoneyKind", description="How a source stated an amount of money.")
+class MoneyKindEnum(Enum):
+    # The values are ledger.values.MoneyKind's, so an input turns into the import format unchanged.
+    EXACT = strawberry.enum_value(MoneyKind.EXACT.value, description="One figure, exactly")
+    RANGE = strawberry.enum_value(MoneyKind.RANGE.value, description="Between low and high")
+    AT_LEAST = strawberry.enum_value(MoneyKind.AT_LEAST.value, description="A floor and no ceiling")
+    AT_MOST = strawberry.enum_value(MoneyKind.AT_MOST.value, description="A ceiling and no floor")
+    ABOUT = strawberry.enum_value(MoneyKind.ABOUT.value, description="One figure, approximately")
 
 
 @strawberry.input(description="A planned window: at least one bound; precision and the source's own words.")
@@ -32,6 +42,17 @@ class PlannedWindowInput:
     latest: date | None = None
     precision: PrecisionEnum  # type: ignore[valid-type]
     label: str
+
+
+@strawberry.input(description="Money as the source stated it: a kind, the amount (or low and high for a range) "
+                              "and the source's own words.")
+class MoneyWindowInput:
+    kind: MoneyKindEnum = strawberry.field(description="exact, range, at least, at most or about")
+    amount: Decimal | None = strawberry.field(
+        default=None, description="The one figure of an exact, about, at-least or at-most amount (NOK)")
+    low: Decimal | None = strawberry.field(default=None, description="A range's floor (NOK)")
+    high: Decimal | None = strawberry.field(default=None, description="A range's ceiling (NOK)")
+    label: str = strawberry.field(description="The source's own words, such as \"minst 5 mrd. kroner\"")
 
 
 @strawberry.input(description="The document an entry comes from; only the title is required.")
@@ -71,6 +92,8 @@ def _graphql_hint(hint: Any, change_input: Any) -> Any:
         return list[_graphql_hint(get_args(hint)[0], change_input)]  # type: ignore[misc]
     if hint is PlannedWindow:
         return PlannedWindowInput
+    if hint is MoneyWindow:
+        return MoneyWindowInput
     if isinstance(hint, type) and issubclass(hint, Enum):
         return _enum(hint)
     if hint is Change:
