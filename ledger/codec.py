@@ -125,7 +125,10 @@ def decode_change(raw: Any, field: str = "", *, extra: frozenset[str] = frozense
             raise InvalidInput(f"{cls.TYPE} needs at least one item here", field=path)
     if cls is EntryCorrected:
         return _decode_correction(raw, values, field)
-    return cls(**values)
+    try:
+        return cls(**values)
+    except InvalidInput as error:  # a check across fields (a cost scope's), made by the type itself
+        raise (error.at(field) if field else error) from None
 
 
 def _decode_correction(raw: dict[str, Any], values: dict[str, Any], field: str) -> Change:

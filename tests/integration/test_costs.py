@@ -246,3 +246,33 @@ def test_the_import_format_examples_of_the_money_types_import(app: LedgerApplica
     import_text(app, re.findall(r"```jsonl\n(.*?)```", readme, flags=re.S)[0], recorded_by="test")
     result = import_text(app, examples[0], recorded_by="test")
     assert result.added == len(examples[0].strip().splitlines()) == 5
+
+
+def test_an_export_imported_into_an_empty_ledger_gives_the_same_costs(costed: str, tmp_path: Path) -> None:
+    exported = tmp_path / "export.jsonl"
+    _ok(costed, "export", "--output", str(exported))
+    copy = f"sqlite:///{tmp_path / 'copy.db'}"
+    _ok(copy, "import", str(exported))
+    for day in ("2022-12-31", "2025-01-01"):
+        assert _costs(copy, day)["lines"] == _costs(costed, day)["lines"]
+
+
+def test_a_rebuilt_postgresql_read_model_gives_the_same_costs(postgres_url: str, tmp_path: Path) -> None:
+    _ok(postgres_url, "import", str(SAMPLE))
+    _ok(postgres_url, "import", _write(tmp_path, "costs.jsonl", COSTS))
+    before = _costs(postgres_url, "2025-01-01")["lines"]
+    _ok(postgres_url, "rebuild")
+    assert _costs(postgres_url, "2025-01-01")["lines"] == before
+    assert before[0]["estimate"]["low"] == "4240000000"
+
+
+def test_a_bad_scope_inside_a_decision_names_its_change(costed: str, tmp_path: Path) -> None:
+    before = _ok(costed, "export")
+    decision = _line("DecisionRecorded", "2024-01-01", "bad-decision", title="Budget for two scopes", changes=[
+        {"type": "CostToDateReported", "amount": "5"},
+        {"type": "BudgetSet", "wave": "w1", "actors": ["harbour"], "amount": "5"},
+    ])
+    code, _out, err = _ledger(costed, "import", _write(tmp_path, "bad.jsonl", [decision]))
+    assert code == 2
+    assert "line 1: changes[1].wave: give one scope (actors, wave or deliverable), not actors and wave" in err, err
+    assert _ok(costed, "export") == before
