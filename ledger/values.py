@@ -167,6 +167,13 @@ def _window_from_shorthand(text: str, field: str) -> PlannedWindow:
     )
 
 
+def _known_fields(raw: dict[str, Any], allowed: set[str], what: str, field: str) -> None:
+    """Refuse an object with fields its value type does not have (a typo is not silently dropped)."""
+    unknown = set(raw) - allowed
+    if unknown:
+        raise InvalidInput(f"unknown {what} field(s): {', '.join(sorted(unknown))}", field=field)
+
+
 def parse_window(raw: object, field: str) -> PlannedWindow:
     """A planned window from an object or a shorthand string (see docs/import-format.md)."""
     if isinstance(raw, PlannedWindow):
@@ -175,9 +182,7 @@ def parse_window(raw: object, field: str) -> PlannedWindow:
         return _window_from_shorthand(raw, field)
     if not isinstance(raw, dict):
         raise InvalidInput("must be a window object or a shorthand string", field=field)
-    unknown = set(raw) - {"earliest", "latest", "precision", "label"}
-    if unknown:
-        raise InvalidInput(f"unknown window field(s): {', '.join(sorted(unknown))}", field=field)
+    _known_fields(raw, {"earliest", "latest", "precision", "label"}, "window", field)
     earliest = None if raw.get("earliest") is None else parse_date(raw["earliest"], f"{field}.earliest")
     latest = None if raw.get("latest") is None else parse_date(raw["latest"], f"{field}.latest")
     if earliest is None and latest is None:
@@ -328,9 +333,7 @@ def parse_money_window(raw: object, field: str) -> MoneyWindow:
         return _money_window_from_string(raw, field)
     if not isinstance(raw, dict):
         raise InvalidInput("must be a money window object or a decimal string", field=field)
-    unknown = set(raw) - {"kind", "amount", "low", "high", "label"}
-    if unknown:
-        raise InvalidInput(f"unknown money window field(s): {', '.join(sorted(unknown))}", field=field)
+    _known_fields(raw, {"kind", "amount", "low", "high", "label"}, "money window", field)
     kind = _money_kind(raw.get("kind"), f"{field}.kind")
 
     def bound(name: str) -> Decimal | None:
@@ -377,10 +380,7 @@ def parse_source(raw: object, field: str = "source") -> Source:
         return raw
     if not isinstance(raw, dict):
         raise InvalidInput("must be an object with at least a title", field=field)
-    allowed = {"title", "publisher", "url", "reference", "published_on", "updated_on"}
-    unknown = set(raw) - allowed
-    if unknown:
-        raise InvalidInput(f"unknown source field(s): {', '.join(sorted(unknown))}", field=field)
+    _known_fields(raw, {"title", "publisher", "url", "reference", "published_on", "updated_on"}, "source", field)
 
     def optional_text(name: str) -> str | None:
         value = raw.get(name)

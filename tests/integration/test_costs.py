@@ -276,3 +276,15 @@ def test_a_bad_scope_inside_a_decision_names_its_change(costed: str, tmp_path: P
     assert code == 2
     assert "line 1: changes[1].wave: give one scope (actors, wave or deliverable), not actors and wave" in err, err
     assert _ok(costed, "export") == before
+
+
+def test_costs_of_a_missing_ledger_or_a_misspelled_programme_are_refused(tmp_path: Path, sqlite_url: str) -> None:
+    missing = tmp_path / "typo" / "ledgr.db"
+    code, _out, err = _ledger(f"sqlite:///{missing}", "costs", "demo")
+    assert (code, err) == (2, f"error [NOT_FOUND]: database: no ledger at {missing}; `ledger import` creates one\n")
+    assert not missing.parent.exists()
+    _ok(sqlite_url, "import", str(SAMPLE))
+    code, _out, err = _ledger(sqlite_url, "costs", "dmeo")
+    assert code == 2
+    assert "no programme 'dmeo' in the ledger" in err
+    assert "'demo'" in err
