@@ -20,7 +20,6 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
 from ledger import append_only, leaves, roles
-from ledger.codec import content_digest, encode_entry
 from ledger.digest import ProvableLog
 from ledger.entry import Entry, entry_id
 from ledger.errors import Contention, ImportRejected, LedgerError, LineError, OutcomeUnknown
@@ -52,7 +51,7 @@ class EntryAsJSON(Transcoding):
     name = "ledger_entry"
 
     def encode(self, obj: Entry) -> dict[str, Any]:
-        return encode_entry(obj)
+        return obj.stored_form
 
     def decode(self, data: dict[str, Any]) -> Entry:
         return decode_stored_entry(data)
@@ -235,13 +234,13 @@ class LedgerApplication(Application[UUID]):
     def _check_one(self, entry: Entry, programmes: dict[str, ProgrammeLedger], events: list[Any]) -> Receipt:
         programme = programmes.get(entry.programme) or self._load(entry.programme)
         if programme is None:
-            programme = ProgrammeLedger.open(entry, content_digest(entry))
+            programme = ProgrammeLedger.open(entry, entry.content_digest)
             programmes[entry.programme] = programme
             events.extend(programme.collect_events())
             return Receipt(entry_id(entry.programme, 1), 1, added=True)
         programmes[entry.programme] = programme
         entry = programme.resolve(entry)
-        digest = content_digest(entry)
+        digest = entry.content_digest
         seq = programme.existing(entry, digest)
         if seq is not None:
             return Receipt(entry_id(entry.programme, seq), seq, added=False)

@@ -63,6 +63,7 @@ class GoLive:
 
 
 _REGISTRY: dict[str, type[Change]] = {}  # every entry type by name, filled as classes are defined
+_GENERATION = [0]  # counts registrations, so hot caches can tell the registry changed cheaply
 
 
 class Change:
@@ -95,6 +96,7 @@ class Change:
         if known is not None and known.__qualname__ != cls.__qualname__:
             raise TypeError(f"entry type {cls.TYPE} is already defined by {known.__module__}.{known.__qualname__}")
         _REGISTRY[cls.TYPE] = cls
+        _GENERATION[0] += 1
 
     def facts(self, seq: int) -> list[Fact]:
         """The facts this change asserts when recorded as entry `seq`."""
@@ -820,6 +822,11 @@ def change_types() -> Mapping[str, type[Change]]:
 def registry_key() -> tuple[type[Change], ...]:
     """What is registered now, for caches of things derived from the declarations."""
     return tuple(_REGISTRY.values())
+
+
+def registry_generation() -> int:
+    """A number that changes whenever an entry type is registered (cheaper than `registry_key`)."""
+    return _GENERATION[0]
 
 
 def fact_families() -> tuple[str, ...]:

@@ -138,7 +138,7 @@ def _year(digits: str, text: str, field: str) -> int:
     return year
 
 
-def _window_from_shorthand(text: str, field: str) -> PlannedWindow:
+def window_from_shorthand(text: str, field: str) -> PlannedWindow:
     if m := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text, re.ASCII):
         day = parse_date(text, field)
         return PlannedWindow(day, day, Precision.DAY, text)
@@ -174,12 +174,21 @@ def _known_fields(raw: dict[str, Any], allowed: set[str], what: str, field: str)
         raise InvalidInput(f"unknown {what} field(s): {', '.join(sorted(unknown))}", field=field)
 
 
+def parse_precision(raw: object, field: str) -> Precision:
+    """How exactly a window was stated: one of the `Precision` values."""
+    try:
+        return Precision(str(raw))
+    except ValueError:
+        allowed = ", ".join(p.value for p in Precision)
+        raise InvalidInput(f"{raw!r} is not a precision (one of {allowed})", field=field) from None
+
+
 def parse_window(raw: object, field: str) -> PlannedWindow:
     """A planned window from an object or a shorthand string (see docs/import-format.md)."""
     if isinstance(raw, PlannedWindow):
         return raw
     if isinstance(raw, str):
-        return _window_from_shorthand(raw, field)
+        return window_from_shorthand(raw, field)
     if not isinstance(raw, dict):
         raise InvalidInput("must be a window object or a shorthand string", field=field)
     _known_fields(raw, {"earliest", "latest", "precision", "label"}, "window", field)
@@ -189,14 +198,7 @@ def parse_window(raw: object, field: str) -> PlannedWindow:
         raise InvalidInput("a window needs at least one of earliest and latest", field=field)
     if earliest and latest and earliest > latest:
         raise InvalidInput(f"earliest {earliest} is after latest {latest}", field=field)
-    try:
-        precision = Precision(str(raw.get("precision")))
-    except ValueError:
-        allowed = ", ".join(p.value for p in Precision)
-        raise InvalidInput(
-            f"{raw.get('precision')!r} is not a precision (one of {allowed})",
-            field=f"{field}.precision",
-        ) from None
+    precision = parse_precision(raw.get("precision"), f"{field}.precision")
     label = parse_text(raw.get("label"), f"{field}.label", max_length=200)
     return PlannedWindow(earliest, latest, precision, label)
 
@@ -283,13 +285,14 @@ def derived_window(low: Decimal | None, high: Decimal | None, *, approximate: bo
     return MoneyWindow(kind, low, high, _money_bounds(kind, low, high))
 
 
-def _money_window_from_string(text: str, field: str) -> MoneyWindow:
+def money_window_from_shorthand(text: str, field: str) -> MoneyWindow:
+    """"380000000" (exact) or "40000000..60000000" (range); the label is the text itself."""
     low, dots, high = text.partition("..")
     if not dots:
         amount = parse_money(text, field)
         return MoneyWindow(MoneyKind.EXACT, amount, amount, text)
-    return _checked_money_window(MoneyKind.RANGE, parse_money(low, f"{field}.low"),
-                                 parse_money(high, f"{field}.high"), text, field)
+    return money_window_from_parts(MoneyKind.RANGE, None, parse_money(low, f"{field}.low"),
+                                   parse_money(high, f"{field}.high"), text, field)
 
 
 _BOUNDS = {  # which bounds each kind has: (low, high)
@@ -298,9 +301,16 @@ _BOUNDS = {  # which bounds each kind has: (low, high)
 }
 
 
-def _checked_money_window(kind: MoneyKind, low: Decimal | None, high: Decimal | None, label: str,
-                          field: str) -> MoneyWindow:
+def money_window_from_parts(kind: MoneyKind, amount: Decimal | None, low: Decimal | None, high: Decimal | None,
+                            label: str, field: str) -> MoneyWindow:
+    """A money window from its object's parts (amounts already read): the bounds its kind has."""
     wants_low, wants_high = _BOUNDS[kind]
+    if amount is not None:
+        if low is not None or high is not None:
+            raise InvalidInput("give amount, or low and high, not both", field=f"{field}.amount")
+        if kind is MoneyKind.RANGE:
+            raise InvalidInput("a range needs low and high, not one amount", field=f"{field}.amount")
+        low, high = (amount if wants_low else None), (amount if wants_high else None)
     for name, wanted, value in (("low", wants_low, low), ("high", wants_high, high)):
         if wanted and value is None:
             raise InvalidInput(f"a money window of kind {kind.value} needs {name} (or amount)", field=field)
@@ -316,7 +326,8 @@ def _checked_money_window(kind: MoneyKind, low: Decimal | None, high: Decimal | 
     return MoneyWindow(kind, low, high, label)
 
 
-def _money_kind(raw: object, field: str) -> MoneyKind:
+def parse_money_kind(raw: object, field: str) -> MoneyKind:
+    """How an amount was stated: one of the `MoneyKind` values."""
     try:
         return MoneyKind(str(raw))
     except ValueError:
@@ -330,25 +341,18 @@ def parse_money_window(raw: object, field: str) -> MoneyWindow:
     if isinstance(raw, MoneyWindow):
         return raw
     if isinstance(raw, str):
-        return _money_window_from_string(raw, field)
+        return money_window_from_shorthand(raw, field)
     if not isinstance(raw, dict):
         raise InvalidInput("must be a money window object or a decimal string", field=field)
     _known_fields(raw, {"kind", "amount", "low", "high", "label"}, "money window", field)
-    kind = _money_kind(raw.get("kind"), f"{field}.kind")
+    kind = parse_money_kind(raw.get("kind"), f"{field}.kind")
 
     def bound(name: str) -> Decimal | None:
         return None if raw.get(name) is None else parse_money(raw[name], f"{field}.{name}")
 
     low, high, amount = bound("low"), bound("high"), bound("amount")
-    if amount is not None:
-        if low is not None or high is not None:
-            raise InvalidInput("give amount, or low and high, not both", field=f"{field}.amount")
-        wants_low, wants_high = _BOUNDS[kind]
-        if kind is MoneyKind.RANGE:
-            raise InvalidInput("a range needs low and high, not one amount", field=f"{field}.amount")
-        low, high = (amount if wants_low else None), (amount if wants_high else None)
     label = parse_text(raw.get("label"), f"{field}.label", max_length=200)
-    return _checked_money_window(kind, low, high, label, field)
+    return money_window_from_parts(kind, amount, low, high, label, field)
 
 
 @dataclass(frozen=True)

@@ -19,19 +19,14 @@ from ledger.timeline import FactKey, Version
 from ledger.values import parse_source
 from projections.audit import AuditLog, AuditView, LogEntry, LogPage, LogQuery
 from projections.fact_values import decode_value
-from projections.pg_schema import SCHEMA, fact_table
+from projections.pg_schema import SCHEMA, fact_table, in_force_sql
 
 
 @functools.cache
 def _facts_query(families: tuple[str, ...]) -> str:
     """The as-of question over every family's table: one index range scan each."""
-    parts = [
-        f"(SELECT DISTINCT ON (subject, attribute) '{family}' AS family, subject, attribute, effective, seq, value "
-        f"FROM {fact_table(family)} WHERE programme = $1 AND effective <= $2 AND recorded_from <= $3 "
-        "AND (recorded_to IS NULL OR recorded_to > $3) "
-        "ORDER BY subject, attribute, effective DESC, seq DESC, ordinal DESC)"
-        for family in families
-    ]
+    columns = "'{}' AS family, subject, attribute, effective, seq, value"
+    parts = [f"({in_force_sql(family, columns.format(family), '$1', '$2', '$3')})" for family in families]
     return " UNION ALL ".join(parts)
 
 
