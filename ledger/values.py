@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from ledger.errors import InvalidInput
 
+E = TypeVar("E", bound=StrEnum)
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
 MONEY = re.compile(r"[0-9]{1,18}(\.[0-9]{1,2})?")  # ASCII digits only: "١٢٣٤" is not an amount here
 
@@ -174,13 +175,18 @@ def _known_fields(raw: dict[str, Any], allowed: set[str], what: str, field: str)
         raise InvalidInput(f"unknown {what} field(s): {', '.join(sorted(unknown))}", field=field)
 
 
+def _member(kind: type[E], raw: object, what: str, field: str) -> E:
+    """The member of a string enum named by `raw`, or an error listing them all."""
+    try:
+        return kind(str(raw))
+    except ValueError:
+        allowed = ", ".join(member.value for member in kind)
+        raise InvalidInput(f"{raw!r} is not {what} (one of {allowed})", field=field) from None
+
+
 def parse_precision(raw: object, field: str) -> Precision:
     """How exactly a window was stated: one of the `Precision` values."""
-    try:
-        return Precision(str(raw))
-    except ValueError:
-        allowed = ", ".join(p.value for p in Precision)
-        raise InvalidInput(f"{raw!r} is not a precision (one of {allowed})", field=field) from None
+    return _member(Precision, raw, "a precision", field)
 
 
 def parse_window(raw: object, field: str) -> PlannedWindow:
@@ -328,11 +334,7 @@ def money_window_from_parts(kind: MoneyKind, amount: Decimal | None, low: Decima
 
 def parse_money_kind(raw: object, field: str) -> MoneyKind:
     """How an amount was stated: one of the `MoneyKind` values."""
-    try:
-        return MoneyKind(str(raw))
-    except ValueError:
-        allowed = ", ".join(k.value for k in MoneyKind)
-        raise InvalidInput(f"{raw!r} is not a kind of money window (one of {allowed})", field=field) from None
+    return _member(MoneyKind, raw, "a kind of money window", field)
 
 
 def parse_money_window(raw: object, field: str) -> MoneyWindow:

@@ -288,3 +288,11 @@ def test_costs_of_a_missing_ledger_or_a_misspelled_programme_are_refused(tmp_pat
     assert code == 2
     assert "no programme 'dmeo' in the ledger" in err
     assert "'demo'" in err
+
+
+def test_the_audit_trail_finds_money_entries_by_their_scope_and_source(costed: str) -> None:
+    logged = json.loads(_ok(costed, "log", "--actor", "north-trust", "--type", "BudgetSet", "--type",
+                            "CostToDateReported", "--json"))
+    assert [(e["key"], e["summary"], e["source"]["title"]) for e in logged] == [
+        ("c-north", "budget for actor:north-trust set to 500000000", "Cost report"),
+        ("c-north-spent", "cost to date for actor:north-trust: under 450 MNOK (at most 450000000)", "Cost report")]
