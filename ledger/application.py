@@ -26,7 +26,7 @@ from ledger.errors import Contention, ImportRejected, LedgerError, LineError, Ou
 from ledger.outage import cause_of, is_store_failure, never_connected, probe, unavailable
 from ledger.programme import ProgrammeLedger, programme_id
 from ledger.settings import StoreLocation, store_location
-from ledger.stored import decode_stored_entry
+from ledger.stored import decode_stored_entry, decode_stored_state
 
 SNAPSHOT_MIN_EVENTS = 100
 # Attempts when another process appends to the same programme first; with the backoff
@@ -311,17 +311,16 @@ class LedgerApplication(Application[UUID]):
         """Up to `limit` entries with a log position greater than `after`, in order."""
         with self._reaching_the_store():
             notifications = self.recorder.select_notifications(start=after + 1, limit=limit)
+        plain = self.mapper.cipher is None and self.mapper.compressor is None
         found = []
         for notification in notifications:
-            event: Any = self.mapper.to_domain_event(notification)
-            found.append(
-                RecordedEntry(
-                    position=notification.id,
-                    seq=event.originator_version,
-                    recorded_at=event.timestamp,
-                    entry=event.entry,
-                )
-            )
+            if plain:
+                recorded_at, entry = decode_stored_state(notification.state)
+            else:
+                event: Any = self.mapper.to_domain_event(notification)
+                recorded_at, entry = event.timestamp, event.entry
+            found.append(RecordedEntry(position=notification.id, seq=notification.originator_version,
+                                       recorded_at=recorded_at, entry=entry))
         return found
 
     def read_all(

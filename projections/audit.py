@@ -12,8 +12,8 @@ from typing import Any
 from ledger.application import RecordedEntry
 from ledger.belief import closed_target
 from ledger.changes import EntryCorrected, EntryRetracted
-from ledger.codec import encode_change
-from ledger.entry import entry_id
+from ledger.entry import Entry, entry_id
+from ledger.stored import ENVELOPE
 from ledger.values import Source
 
 
@@ -96,6 +96,11 @@ def subjects_of(recorded: RecordedEntry) -> frozenset[str]:
     return frozenset(found)
 
 
+def change_data(entry: Entry) -> dict[str, Any]:
+    """The change's JSON object (`{"type": ..., fields}`), taken from the entry's stored form."""
+    return {name: value for name, value in entry.stored_form.items() if name not in ENVELOPE}
+
+
 def log_entry(recorded: RecordedEntry) -> LogEntry:
     """The log view of one recorded entry, before any later fate is known."""
     entry = recorded.entry
@@ -115,7 +120,7 @@ def log_entry(recorded: RecordedEntry) -> LogEntry:
         reason=entry.provenance.reason,
         summary=change.describe(),
         subjects=subjects_of(recorded),
-        data=encode_change(change),
+        data=change_data(entry),
         corrects=corrects,
     )
 
