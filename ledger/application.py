@@ -67,7 +67,7 @@ class Receipt:
     position: int | None = None  # global log position; None when it was already present
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RecordedEntry:
     """An entry as stored: its place in the log, when it was recorded, and its content."""
 

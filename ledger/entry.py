@@ -15,7 +15,7 @@ from ledger.changes import Change
 from ledger.values import Source
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Provenance:
     """Who decided, from which document, why, and who recorded it."""
 

@@ -100,9 +100,4 @@ _STATE = msgspec.json.Decoder(StoredState)
 def decode_stored_state(state: bytes) -> tuple[datetime, Entry]:
     """The recording time and the entry of an event's stored state (see above)."""
     decoded = _STATE.decode(state)
-    data = decoded.entry.data
-    entry = decode_stored_entry(data)
-    # What was stored is exactly the entry's JSON form (encode_entry wrote it); keep it so the
-    # audit log need not encode the entry again.
-    entry.__dict__["stored_form"] = data
-    return decoded.timestamp.data, entry
+    return decoded.timestamp.data, decode_stored_entry(decoded.entry.data)

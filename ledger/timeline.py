@@ -25,7 +25,7 @@ V = TypeVar("V")
 LAST_SEQ = sys.maxsize  # sorts after every real entry sequence on the same day
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Version:
     """One value of a fact key, asserted by entry `seq` with effect from `effective`."""
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from ledger.errors import InvalidInput
 
@@ -99,7 +99,21 @@ class Precision(StrEnum):
     WINDOW = "window"
 
 
-@dataclass(frozen=True)
+# What each precision means, for the GraphQL enum and the docs (help text lives with the values).
+PRECISION_HELP: dict[Precision, str] = {
+    Precision.DAY: "One day: earliest and latest are the same date (\"2024-04-27\").",
+    Precision.MONTH: "A calendar month: its first and last day (\"2024-10\", \"February 2025\").",
+    Precision.QUARTER: "A calendar quarter: its first and last day (\"2024-Q3\").",
+    Precision.HALF: "A half year, January-June or July-December (\"2024-H1\").",
+    Precision.SEASON: "A season as the source named it (\"autumn 2024\", \"after the summer\"); "
+                      "a bound may be missing.",
+    Precision.YEAR: "A calendar year: 1 January to 31 December (\"2024\").",
+    Precision.WINDOW: "Any other span the source gave, such as \"October/November 2024\" or "
+                      "\"before summer 2024\" (one bound may be missing).",
+}
+
+
+@dataclass(frozen=True, slots=True)
 class PlannedWindow:
     """A planned date as the source gave it: bounds, precision and the source's own words.
 
@@ -111,6 +125,13 @@ class PlannedWindow:
     latest: date | None
     precision: Precision
     label: str
+
+    FIELD_HELP: ClassVar[dict[str, str]] = {
+        "earliest": "The first day the plan allows (inclusive); null when the source gave no lower bound.",
+        "latest": "The last day the plan allows (inclusive); null when the source gave no upper bound.",
+        "precision": "How exactly the source stated the window.",
+        "label": "The source's own words for the date, such as \"oktober/november 2024\".",
+    }
 
     def to_json(self) -> dict[str, Any]:
         """The window as a JSON object."""
@@ -219,7 +240,17 @@ class MoneyKind(StrEnum):
     ABOUT = "about"
 
 
-@dataclass(frozen=True)
+# What each kind means, for the GraphQL enum and the docs (help text lives with the values).
+MONEY_KIND_HELP: dict[MoneyKind, str] = {
+    MoneyKind.EXACT: "One figure, exactly (\"380 000 000 kroner\"): low and high are the same.",
+    MoneyKind.RANGE: "Between low and high (\"40-60 MNOK\").",
+    MoneyKind.AT_LEAST: "A floor and no ceiling (\"at least 5 bn spent so far\"): high is null.",
+    MoneyKind.AT_MOST: "A ceiling and no floor (\"inntil 380 millioner\"): low is null.",
+    MoneyKind.ABOUT: "Approximately (\"om lag 4 mrd.\"); a sum with an approximate part is approximate too.",
+}
+
+
+@dataclass(frozen=True, slots=True)
 class MoneyWindow:
     """An amount of money as the source gave it: bounds, kind and the source's own words.
 
@@ -233,6 +264,13 @@ class MoneyWindow:
     low: Decimal | None
     high: Decimal | None
     label: str
+
+    FIELD_HELP: ClassVar[dict[str, str]] = {
+        "kind": "How the source stated the amount.",
+        "low": "The floor in NOK; null when there is none (at most).",
+        "high": "The ceiling in NOK; null when there is none (at least).",
+        "label": "The source's own words, such as \"inntil 380 millioner kroner\"; for a sum or variance, its bounds.",
+    }
 
     def to_json(self) -> dict[str, Any]:
         """The window as a JSON object (the form `parse_money_window` reads back)."""
@@ -357,7 +395,7 @@ def parse_money_window(raw: object, field: str) -> MoneyWindow:
     return money_window_from_parts(kind, amount, low, high, label, field)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Source:
     """Where an entry comes from: a document, its publisher and dates."""
 
@@ -367,6 +405,15 @@ class Source:
     reference: str | None = None
     published_on: date | None = None
     updated_on: date | None = None
+
+    FIELD_HELP: ClassVar[dict[str, str]] = {
+        "title": "The document's title.",
+        "publisher": "Who published the document; null when not given.",
+        "url": "Where the document can be read; null when it has no address.",
+        "reference": "A document or case number (journal number, minutes item); null when not given.",
+        "published_on": "The day the document was published; null when unknown.",
+        "updated_on": "The day the document was last updated, for pages that change; null when unknown.",
+    }
 
     def to_json(self) -> dict[str, Any]:
         """The source as a JSON object, without empty fields."""

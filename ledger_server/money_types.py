@@ -20,23 +20,26 @@ from projections import plan as views
 
 @strawberry.type(description="Money set aside from a reserve for a purpose.")
 class Allocation:
-    id: strawberry.ID = strawberry.field(description="The allocation's id")
-    purpose: str = strawberry.field(description="What the money is for")
-    amount: Decimal = strawberry.field(description="The amount set aside (NOK)")
-    released: Decimal = strawberry.field(description="How much of it has been paid out (NOK)")
-    cost: Decimal = strawberry.field(description="Actual costs booked against it (NOK)")
-    actors: list[strawberry.ID] = strawberry.field(description="The actors it is for")
-    made_on: date = strawberry.field(description="The day it was made")
+    id: strawberry.ID = strawberry.field(description="The allocation's id (a lower-case slug).")
+    purpose: str = strawberry.field(description="What the money is for.")
+    amount: Decimal = strawberry.field(
+        description="The amount set aside on the as-of date, in NOK (the last revision's).")
+    released: Decimal = strawberry.field(description="The sum paid out of it by the as-of date, in NOK.")
+    cost: Decimal = strawberry.field(description="The actual costs booked against it by the as-of date, in NOK.")
+    actors: list[strawberry.ID] = strawberry.field(
+        description="The ids of the actors the money is for; empty when it concerns the programme as a whole.")
+    made_on: date = strawberry.field(description="The day the allocation was made (its effective date).")
 
 
 @strawberry.type(description="A cost reserve with what is allocated and what remains on the as-of date.")
 class Reserve:
-    id: strawberry.ID = strawberry.field(description="The reserve's id")
-    name: str = strawberry.field(description="The reserve's name")
-    total: Decimal = strawberry.field(description="Its total on the as-of date (NOK)")
-    allocated: Decimal = strawberry.field(description="The sum of its allocations (NOK)")
-    remaining: Decimal = strawberry.field(description="Total less allocated (NOK)")
-    allocations: list[Allocation] = strawberry.field(description="Its allocations")
+    id: strawberry.ID = strawberry.field(description="The reserve's id (a lower-case slug).")
+    name: str = strawberry.field(description="The reserve's name.")
+    total: Decimal = strawberry.field(description="The reserve's total on the as-of date, in NOK.")
+    allocated: Decimal = strawberry.field(description="The sum of its allocations' amounts on the as-of date, in NOK.")
+    remaining: Decimal = strawberry.field(description="total minus allocated, in NOK.")
+    allocations: list[Allocation] = strawberry.field(
+        description="The allocations made from it by the as-of date, oldest first.")
 
 
 def reserve_of(r: views.ReserveView) -> Reserve:
@@ -54,7 +57,7 @@ def reserve_of(r: views.ReserveView) -> Reserve:
 @strawberry.type(description="An amount of money as its source gave it (or as computed from such amounts): "
                              "a bound the source did not give stays null, and no figure is invented.")
 class MoneyWindow:
-    kind: MoneyKindEnum = strawberry.field(description="How the amount was stated")
+    kind: MoneyKindEnum = strawberry.field(description="How the amount was stated")  # type: ignore[valid-type]
     low: Decimal | None = strawberry.field(description="The floor (NOK); null when there is none (at most)")
     high: Decimal | None = strawberry.field(description="The ceiling (NOK); null when there is none (at least)")
     label: str = strawberry.field(description="The source's own words; for a computed amount, its bounds")
@@ -64,7 +67,7 @@ class MoneyWindow:
         """The GraphQL money window of a value, or None."""
         if window is None:
             return None
-        return cls(kind=MoneyKindEnum(window.kind.value), low=window.low, high=window.high, label=window.label)
+        return cls(kind=window.kind, low=window.low, high=window.high, label=window.label)
 
 
 @strawberry.type(description="One cost estimate: its first and its latest amount, once or per year.")

@@ -46,7 +46,7 @@ def _log_entry(row: Any) -> LogEntry:
         effective=row["effective"], recorded_at=row["recorded_at"], recorded_by=row["recorded_by"], key=row["key"],
         source=None if row["source"] is None else parse_source(json.loads(row["source"])),
         deciding_body=row["deciding_body"], reason=row["reason"], summary=row["summary"],
-        subjects=frozenset(row["subjects"]), data=json.loads(row["data"]), corrects=row["corrects"],
+        subjects=frozenset(row["subjects"]), content=json.loads(row["data"]), corrects=row["corrects"],
         corrected_by=tuple(row["corrected_by"]), retracted_by=row["retracted_by"],
     )
 

@@ -33,12 +33,7 @@ def test_the_fast_read_gives_what_the_mapper_gives(tmp_path: Path) -> None:
         fast = app.read(0, 10_000)
         assert len(fast) > 20
         assert fast == _through_the_mapper(app)
-        for recorded in fast:
-            assert recorded.recorded_at.tzinfo is not None
-            # The stored form kept on the entry is what encoding it again gives.
-            kept = recorded.entry.stored_form
-            del recorded.entry.__dict__["stored_form"]
-            assert recorded.entry.stored_form == kept
+        assert all(recorded.recorded_at.tzinfo is not None for recorded in fast)
     finally:
         app.close()
 
