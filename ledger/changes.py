@@ -4,7 +4,8 @@ A change is the content of an entry (the envelope with dates and provenance is i
 `ledger.entry`). Each change knows which facts it asserts (`facts`) and which registered
 subjects it refers to (`references`). The rules that involve several facts, such as
 "an actor goes live once", are in `ledger.rules`. Field types drive the JSON codec
-(`ledger.codec`): `Slug` fields are ids, `Text` fields free text, `Decimal` fields money.
+(`ledger.codec`): `Slug` fields are ids, `Text` fields free text, `Decimal` fields exact money,
+`MoneyWindow` fields money as a source stated it.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from enum import StrEnum
 from functools import cache
 from typing import Annotated, ClassVar
 
+from ledger.errors import InvalidInput
 from ledger.timeline import FactKey
-from ledger.values import PlannedWindow
+from ledger.values import MoneyWindow, PlannedWindow
 
 Slug = Annotated[str, "slug"]
 Text = Annotated[str, "text"]
@@ -652,6 +654,197 @@ class CostRecorded(Change):
 
     def describe(self) -> str:
         return f"{self.amount} NOK cost booked on {self.allocation}"
+
+
+# -- budgets and costs -----------------------------------------------------------------
+
+PROGRAMME_SCOPE = "programme"
+
+
+class CostBasis(StrEnum):
+    """Whether an estimate is a one-off amount or a cost for every year."""
+
+    ONE_OFF = "one_off"
+    PER_YEAR = "per_year"
+
+
+COST_BASIS_HELP: dict[CostBasis, str] = {
+    CostBasis.ONE_OFF: "Once, in total (an investment, a project's cost); compared with the budget.",
+    CostBasis.PER_YEAR: "Every year (running costs, licences); shown beside the budget, not against it.",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class CostScope:
+    """What a budget, estimate or cost report is for: the whole programme (no scope field), some
+    actors together (`actors`), a wave or a deliverable. Not an entry type: a part of several."""
+
+    actors: tuple[Slug, ...] = ()
+    wave: Slug | None = None
+    deliverable: Slug | None = None
+
+    FIELD_HELP: ClassVar[Mapping[str, str]] = {
+        "actors": "The actors the amount is for, together (a project for two trusts, say); give no scope "
+                  "field for the whole programme, and at most one of actors, wave and deliverable.",
+        "wave": "The wave the amount is for (a lower-case slug, as planned by WavePlanned); null: not a wave's.",
+        "deliverable": "The deliverable the amount is for (as planned by DeliverablePlanned); null: not a "
+                       "deliverable's.",
+    }
+
+    def __post_init__(self) -> None:
+        given = [name for name in ("actors", "wave", "deliverable") if getattr(self, name)]
+        if len(given) > 1:
+            raise InvalidInput(f"give one scope (actors, wave or deliverable), not {' and '.join(given)}",
+                               field=given[1])
+        if len(set(self.actors)) != len(self.actors):
+            raise InvalidInput("names an actor twice", field="actors")
+
+    @property
+    def scope(self) -> str:
+        """The scope as a subject id: `programme`, `actor:a+b`, `wave:pd5` or `deliverable:d`."""
+        if self.actors:
+            return "actor:" + "+".join(sorted(self.actors))
+        if self.wave:
+            return f"wave:{self.wave}"
+        return f"deliverable:{self.deliverable}" if self.deliverable else PROGRAMME_SCOPE
+
+    @property
+    def scope_field(self) -> str:
+        """The field that names the scope, for errors about it."""
+        return "actors" if self.actors else "wave" if self.wave else "deliverable" if self.deliverable else "type"
+
+    def scope_references(self) -> list[Reference]:
+        """The actors, wave or deliverable the scope names, which must be registered."""
+        found: list[Reference] = [("actor", actor, f"actors[{i}]") for i, actor in enumerate(self.actors)]
+        if self.wave:
+            found.append(("wave", self.wave, "wave"))
+        if self.deliverable:
+            found.append(("deliverable", self.deliverable, "deliverable"))
+        return found
+
+
+@dataclass(frozen=True)
+class BudgetSet(CostScope, Change):
+    """A budget is set for the programme, or for some actors, a wave or a deliverable; the amount
+    set first stays the original budget, which later revisions are measured against."""
+
+    MUTATION: ClassVar[str] = "setBudget"
+    FAMILIES: ClassVar[tuple[str, ...]] = ("budget",)
+    FIELD_HELP: ClassVar[Mapping[str, str]] = {
+        "amount": "The budget as the source stated it (a money window); it stays the original budget.",
+        "name": "The budget's name, such as \"Innføring i HNT og HMR\"; null when not given.",
+    }
+
+    amount: MoneyWindow
+    name: Text | None = None
+
+    def facts(self, seq: int) -> list[Fact]:
+        return [(("budget", self.scope, "profile"), self), (("budget", self.scope, "amount"), self.amount)]
+
+    def references(self) -> list[Reference]:
+        return self.scope_references()
+
+    def describe(self) -> str:
+        return f"budget for {self.scope} set to {self.amount}"
+
+
+@dataclass(frozen=True)
+class BudgetRevised(CostScope, Change):
+    """A budget already set is revised: the current budget changes, the original stays."""
+
+    MUTATION: ClassVar[str] = "reviseBudget"
+    FAMILIES: ClassVar[tuple[str, ...]] = ("budget",)
+    FIELD_HELP: ClassVar[Mapping[str, str]] = {
+        "amount": "The revised budget as the source stated it (a money window): the current budget from now on.",
+    }
+
+    amount: MoneyWindow
+
+    def facts(self, seq: int) -> list[Fact]:
+        return [(("budget", self.scope, "amount"), self.amount)]
+
+    def references(self) -> list[Reference]:
+        return [*self.scope_references(), ("budget", self.scope, self.scope_field)]
+
+    def describe(self) -> str:
+        return f"budget for {self.scope} revised to {self.amount}"
+
+
+@dataclass(frozen=True)
+class CostEstimated(CostScope, Change):
+    """A cost is estimated, once or per year, for the programme or a scope; estimates of one scope
+    and basis add up (a base estimate and a measures package, say)."""
+
+    MUTATION: ClassVar[str] = "estimateCost"
+    FAMILIES: ClassVar[tuple[str, ...]] = ("estimate",)
+    FIELD_HELP: ClassVar[Mapping[str, str]] = {
+        "estimate": "The new estimate's id, a lower-case slug unique within the programme.",
+        "name": "What is estimated, such as \"Running costs\" or \"Measures package\".",
+        "basis": "Whether the amount is once (one-off) or every year (per year).",
+        "amount": "The estimate as the source stated it (a money window).",
+    }
+
+    estimate: Slug
+    name: Text
+    basis: CostBasis
+    amount: MoneyWindow
+
+    def facts(self, seq: int) -> list[Fact]:
+        return [(("estimate", self.estimate, "profile"), self), (("estimate", self.estimate, "amount"), self.amount)]
+
+    def references(self) -> list[Reference]:
+        return self.scope_references()
+
+    def describe(self) -> str:
+        per = " a year" if self.basis is CostBasis.PER_YEAR else ""
+        return f"{self.name!r} estimated at {self.amount}{per} for {self.scope}"
+
+
+@dataclass(frozen=True)
+class CostEstimateRevised(Change):
+    """An estimate is revised (raised or lowered); its basis and scope stay."""
+
+    MUTATION: ClassVar[str] = "reviseCostEstimate"
+    FAMILIES: ClassVar[tuple[str, ...]] = ("estimate",)
+    FIELD_HELP: ClassVar[Mapping[str, str]] = {
+        "estimate": "The estimate's id (as given by CostEstimated).",
+        "amount": "The revised estimate as the source stated it (a money window), on the same basis.",
+    }
+
+    estimate: Slug
+    amount: MoneyWindow
+
+    def facts(self, seq: int) -> list[Fact]:
+        return [(("estimate", self.estimate, "amount"), self.amount)]
+
+    def references(self) -> list[Reference]:
+        return [("estimate", self.estimate, "estimate")]
+
+    def describe(self) -> str:
+        return f"estimate {self.estimate} revised to {self.amount}"
+
+
+@dataclass(frozen=True)
+class CostToDateReported(CostScope, Change):
+    """What has been spent so far on the programme or a scope, as reported on the effective date
+    (often a floor: "at least 5 bn so far"); a later report replaces an earlier one."""
+
+    MUTATION: ClassVar[str] = "reportCostToDate"
+    FAMILIES: ClassVar[tuple[str, ...]] = ("cost",)
+    FIELD_HELP: ClassVar[Mapping[str, str]] = {
+        "amount": "What has been spent so far as the source stated it (a money window, often at least).",
+    }
+
+    amount: MoneyWindow
+
+    def facts(self, seq: int) -> list[Fact]:
+        return [(("cost", self.scope, "to-date"), self.amount)]
+
+    def references(self) -> list[Reference]:
+        return self.scope_references()
+
+    def describe(self) -> str:
+        return f"cost to date for {self.scope}: {self.amount}"
 
 
 # -- statements and baselines ----------------------------------------------------------

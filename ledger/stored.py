@@ -14,7 +14,7 @@ import msgspec
 
 from ledger.changes import Change, EntryCorrected, change_types
 from ledger.entry import Entry, Provenance
-from ledger.values import PlannedWindow, Source
+from ledger.values import MoneyWindow, PlannedWindow, Source
 
 ENVELOPE = frozenset({"programme", "effective", "key", "source", "deciding_body", "reason", "recorded_by", "recorded"})
 
@@ -54,6 +54,12 @@ def decode_stored_change(data: dict[str, Any]) -> Change:
 def decode_stored_window(data: dict[str, Any]) -> PlannedWindow:
     """A planned window from its stored form."""
     window: PlannedWindow = msgspec.convert(data, PlannedWindow, strict=False)
+    return window
+
+
+def decode_stored_money_window(data: dict[str, Any]) -> MoneyWindow:
+    """A money window from its stored form."""
+    window: MoneyWindow = msgspec.convert(data, MoneyWindow, strict=False)
     return window
 
 

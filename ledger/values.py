@@ -1,4 +1,4 @@
-"""Value types of the ledger: money, dates, slugs, planned windows and sources.
+"""Value types of the ledger: money, money windows, dates, slugs, planned windows and sources.
 
 Each `parse_*` function takes what a client sent (JSON-ish) and returns a typed value or
 raises `InvalidInput` naming what was wrong. Values are immutable and compare by value.
@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from ledger.errors import InvalidInput
 
+E = TypeVar("E", bound=StrEnum)
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
 MONEY = re.compile(r"[0-9]{1,18}(\.[0-9]{1,2})?")  # ASCII digits only: "١٢٣٤" is not an amount here
 
@@ -188,13 +189,25 @@ def window_from_shorthand(text: str, field: str) -> PlannedWindow:
     )
 
 
+def _known_fields(raw: dict[str, Any], allowed: set[str], what: str, field: str) -> None:
+    """Refuse an object with fields its value type does not have (a typo is not silently dropped)."""
+    unknown = set(raw) - allowed
+    if unknown:
+        raise InvalidInput(f"unknown {what} field(s): {', '.join(sorted(unknown))}", field=field)
+
+
+def _member(kind: type[E], raw: object, what: str, field: str) -> E:
+    """The member of a string enum named by `raw`, or an error listing them all."""
+    try:
+        return kind(str(raw))
+    except ValueError:
+        allowed = ", ".join(member.value for member in kind)
+        raise InvalidInput(f"{raw!r} is not {what} (one of {allowed})", field=field) from None
+
+
 def parse_precision(raw: object, field: str) -> Precision:
     """How exactly a window was stated: one of the `Precision` values."""
-    try:
-        return Precision(str(raw))
-    except ValueError:
-        allowed = ", ".join(p.value for p in Precision)
-        raise InvalidInput(f"{raw!r} is not a precision (one of {allowed})", field=field) from None
+    return _member(Precision, raw, "a precision", field)
 
 
 def parse_window(raw: object, field: str) -> PlannedWindow:
@@ -205,9 +218,7 @@ def parse_window(raw: object, field: str) -> PlannedWindow:
         return window_from_shorthand(raw, field)
     if not isinstance(raw, dict):
         raise InvalidInput("must be a window object or a shorthand string", field=field)
-    unknown = set(raw) - {"earliest", "latest", "precision", "label"}
-    if unknown:
-        raise InvalidInput(f"unknown window field(s): {', '.join(sorted(unknown))}", field=field)
+    _known_fields(raw, {"earliest", "latest", "precision", "label"}, "window", field)
     earliest = None if raw.get("earliest") is None else parse_date(raw["earliest"], f"{field}.earliest")
     latest = None if raw.get("latest") is None else parse_date(raw["latest"], f"{field}.latest")
     if earliest is None and latest is None:
@@ -217,6 +228,171 @@ def parse_window(raw: object, field: str) -> PlannedWindow:
     precision = parse_precision(raw.get("precision"), f"{field}.precision")
     label = parse_text(raw.get("label"), f"{field}.label", max_length=200)
     return PlannedWindow(earliest, latest, precision, label)
+
+
+class MoneyKind(StrEnum):
+    """How a source stated an amount of money."""
+
+    EXACT = "exact"
+    RANGE = "range"
+    AT_LEAST = "at_least"
+    AT_MOST = "at_most"
+    ABOUT = "about"
+
+
+# What each kind means, for the GraphQL enum and the docs (help text lives with the values).
+MONEY_KIND_HELP: dict[MoneyKind, str] = {
+    MoneyKind.EXACT: "One figure, exactly (\"380 000 000 kroner\"): low and high are the same.",
+    MoneyKind.RANGE: "Between low and high (\"40-60 MNOK\").",
+    MoneyKind.AT_LEAST: "A floor and no ceiling (\"at least 5 bn spent so far\"): high is null.",
+    MoneyKind.AT_MOST: "A ceiling and no floor (\"inntil 380 millioner\"): low is null.",
+    MoneyKind.ABOUT: "Approximately (\"om lag 4 mrd.\"); a sum with an approximate part is approximate too.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class MoneyWindow:
+    """An amount of money as the source gave it: bounds, kind and the source's own words.
+
+    `low` is None when the source gave no floor ("at most 522 MNOK"), `high` when it gave no
+    ceiling ("at least 5 bn spent so far"); an exact or approximate figure has low == high. The
+    ledger never narrows a window into a figure the source did not give. Bounds of sums and
+    differences may be negative (a variance under budget); what a source states never is.
+    """
+
+    kind: MoneyKind
+    low: Decimal | None
+    high: Decimal | None
+    label: str
+
+    FIELD_HELP: ClassVar[dict[str, str]] = {
+        "kind": "How the source stated the amount.",
+        "low": "The floor in NOK; null when there is none (at most).",
+        "high": "The ceiling in NOK; null when there is none (at least).",
+        "label": "The source's own words, such as \"inntil 380 millioner kroner\"; for a sum or variance, its bounds.",
+    }
+
+    def to_json(self) -> dict[str, Any]:
+        """The window as a JSON object (the form `parse_money_window` reads back)."""
+        return {
+            "kind": self.kind.value,
+            "low": None if self.low is None else format_money(self.low),
+            "high": None if self.high is None else format_money(self.high),
+            "label": self.label,
+        }
+
+    def __str__(self) -> str:
+        bounds = _money_bounds(self.kind, self.low, self.high)
+        return bounds if self.label == bounds else f"{self.label} ({bounds})"
+
+    def __add__(self, other: MoneyWindow) -> MoneyWindow:
+        """Both bounds added; a bound open on either side stays open."""
+        return derived_window(_plus(self.low, other.low), _plus(self.high, other.high),
+                              approximate=MoneyKind.ABOUT in (self.kind, other.kind))
+
+    def __sub__(self, other: MoneyWindow) -> MoneyWindow:
+        """The widest difference: low minus the other's high, high minus the other's low."""
+        return derived_window(_minus(self.low, other.high), _minus(self.high, other.low),
+                              approximate=MoneyKind.ABOUT in (self.kind, other.kind))
+
+
+def _plus(a: Decimal | None, b: Decimal | None) -> Decimal | None:
+    return None if a is None or b is None else a + b
+
+
+def _minus(a: Decimal | None, b: Decimal | None) -> Decimal | None:
+    return None if a is None or b is None else a - b
+
+
+def _money_bounds(kind: MoneyKind, low: Decimal | None, high: Decimal | None) -> str:
+    about = "about " if kind is MoneyKind.ABOUT else ""
+    if low is not None and low == high:
+        return f"{about}{format_money(low)}"
+    if high is None:
+        return f"{about}at least {format_money(low)}" if low is not None else "unknown"
+    if low is None:
+        return f"{about}at most {format_money(high)}"
+    return f"{about}{format_money(low)}..{format_money(high)}"
+
+
+def derived_window(low: Decimal | None, high: Decimal | None, *, approximate: bool) -> MoneyWindow:
+    """A window computed from others (a sum, a variance): its kind follows from its bounds,
+    and "about" from any approximate part; its label is its bounds, since no source said it."""
+    if approximate:
+        kind = MoneyKind.ABOUT
+    elif low is not None and low == high:
+        kind = MoneyKind.EXACT
+    elif low is None:
+        kind = MoneyKind.AT_MOST
+    else:
+        kind = MoneyKind.AT_LEAST if high is None else MoneyKind.RANGE
+    return MoneyWindow(kind, low, high, _money_bounds(kind, low, high))
+
+
+def money_window_from_shorthand(text: str, field: str) -> MoneyWindow:
+    """"380000000" (exact) or "40000000..60000000" (range); the label is the text itself."""
+    low, dots, high = text.partition("..")
+    if not dots:
+        amount = parse_money(text, field)
+        return MoneyWindow(MoneyKind.EXACT, amount, amount, text)
+    return money_window_from_parts(MoneyKind.RANGE, None, parse_money(low, f"{field}.low"),
+                                   parse_money(high, f"{field}.high"), text, field)
+
+
+_BOUNDS = {  # which bounds each kind has: (low, high)
+    MoneyKind.EXACT: (True, True), MoneyKind.ABOUT: (True, True), MoneyKind.RANGE: (True, True),
+    MoneyKind.AT_LEAST: (True, False), MoneyKind.AT_MOST: (False, True),
+}
+
+
+def money_window_from_parts(kind: MoneyKind, amount: Decimal | None, low: Decimal | None, high: Decimal | None,
+                            label: str, field: str) -> MoneyWindow:
+    """A money window from its object's parts (amounts already read): the bounds its kind has."""
+    wants_low, wants_high = _BOUNDS[kind]
+    if amount is not None:
+        if low is not None or high is not None:
+            raise InvalidInput("give amount, or low and high, not both", field=f"{field}.amount")
+        if kind is MoneyKind.RANGE:
+            raise InvalidInput("a range needs low and high, not one amount", field=f"{field}.amount")
+        low, high = (amount if wants_low else None), (amount if wants_high else None)
+    for name, wanted, value in (("low", wants_low, low), ("high", wants_high, high)):
+        if wanted and value is None:
+            raise InvalidInput(f"a money window of kind {kind.value} needs {name} (or amount)", field=field)
+        if not wanted and value is not None:
+            raise InvalidInput(f"a money window of kind {kind.value} has no {name}", field=f"{field}.{name}")
+    if low is not None and high is not None and low > high:
+        raise InvalidInput(f"low {format_money(low)} is above high {format_money(high)}", field=field)
+    if kind in (MoneyKind.EXACT, MoneyKind.ABOUT) and low != high:
+        raise InvalidInput(f"a money window of kind {kind.value} has one amount; use kind range for two",
+                           field=field)
+    if kind is MoneyKind.RANGE and low == high:
+        raise InvalidInput("a range needs low below high; use kind exact or about for one amount", field=field)
+    return MoneyWindow(kind, low, high, label)
+
+
+def parse_money_kind(raw: object, field: str) -> MoneyKind:
+    """How an amount was stated: one of the `MoneyKind` values."""
+    return _member(MoneyKind, raw, "a kind of money window", field)
+
+
+def parse_money_window(raw: object, field: str) -> MoneyWindow:
+    """Money as the source stated it: an object with kind, amount (or low and high) and label,
+    or a shorthand string: "380000000" (exact) or "1200000000..1500000000" (range)."""
+    if isinstance(raw, MoneyWindow):
+        return raw
+    if isinstance(raw, str):
+        return money_window_from_shorthand(raw, field)
+    if not isinstance(raw, dict):
+        raise InvalidInput("must be a money window object or a decimal string", field=field)
+    _known_fields(raw, {"kind", "amount", "low", "high", "label"}, "money window", field)
+    kind = parse_money_kind(raw.get("kind"), f"{field}.kind")
+
+    def bound(name: str) -> Decimal | None:
+        return None if raw.get(name) is None else parse_money(raw[name], f"{field}.{name}")
+
+    low, high, amount = bound("low"), bound("high"), bound("amount")
+    label = parse_text(raw.get("label"), f"{field}.label", max_length=200)
+    return money_window_from_parts(kind, amount, low, high, label, field)
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,10 +433,7 @@ def parse_source(raw: object, field: str = "source") -> Source:
         return raw
     if not isinstance(raw, dict):
         raise InvalidInput("must be an object with at least a title", field=field)
-    allowed = {"title", "publisher", "url", "reference", "published_on", "updated_on"}
-    unknown = set(raw) - allowed
-    if unknown:
-        raise InvalidInput(f"unknown source field(s): {', '.join(sorted(unknown))}", field=field)
+    _known_fields(raw, {"title", "publisher", "url", "reference", "published_on", "updated_on"}, "source", field)
 
     def optional_text(name: str) -> str | None:
         value = raw.get(name)

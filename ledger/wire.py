@@ -31,11 +31,17 @@ from ledger.errors import InvalidInput
 from ledger.values import (
     MONEY,
     SLUG,
+    MoneyKind,
+    MoneyWindow,
     PlannedWindow,
     Precision,
     Source,
+    money_window_from_parts,
+    money_window_from_shorthand,
     parse_date,
     parse_money,
+    parse_money_kind,
+    parse_money_window,
     parse_precision,
     parse_slug,
     parse_source,
@@ -64,6 +70,16 @@ class WindowWire(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     label: Annotated[str, msgspec.Meta(pattern=TEXT_PATTERN, max_length=200)]
     earliest: date | None = None
     latest: date | None = None
+
+
+class MoneyWindowWire(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """A money window written as an object: its kind, one amount or both bounds, the source's words."""
+
+    kind: MoneyKind
+    label: Annotated[str, msgspec.Meta(pattern=TEXT_PATTERN, max_length=200)]
+    amount: MoneyWire | None = None
+    low: MoneyWire | None = None
+    high: MoneyWire | None = None
 
 
 class SourceWire(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -136,6 +152,8 @@ def _wire_and_build(hint: Any) -> tuple[Any, Build | None]:
         return MoneyWire, lambda value, _path: Decimal(value)
     if hint is PlannedWindow:
         return str | WindowWire, _build_window
+    if hint is MoneyWindow:
+        return str | MoneyWindowWire, _build_money_window
     if hint is Change:
         # A nested change is converted on its own (see `_build_nested`), so the generated
         # types need not refer to each other.
@@ -151,6 +169,17 @@ def _build_window(value: str | WindowWire, path: str) -> PlannedWindow:
     if value.earliest and value.latest and value.earliest > value.latest:
         raise InvalidInput(f"earliest {value.earliest} is after latest {value.latest}", field=path)
     return PlannedWindow(value.earliest, value.latest, value.precision, value.label)
+
+
+def _build_money_window(value: str | MoneyWindowWire, path: str) -> MoneyWindow:
+    if isinstance(value, str):
+        return money_window_from_shorthand(value, path)
+
+    def amount(text: str | None) -> Decimal | None:
+        return None if text is None else Decimal(text)
+
+    return money_window_from_parts(value.kind, amount(value.amount), amount(value.low), amount(value.high),
+                                   value.label, path)
 
 
 def _build_nested(value: dict[str, Any], path: str) -> Change:
@@ -249,7 +278,10 @@ def convert_change(raw: Any, path: str, forms: Forms) -> tuple[Change, msgspec.S
         values["replacement"], effective = values["replacement"]
         if effective is not None:
             values["effective"] = effective
-    return cls(**values), struct
+    try:
+        return cls(**values), struct
+    except InvalidInput as error:  # a check across fields (a cost scope's), made by the type itself
+        raise (error.at(path) if path else error) from None
 
 
 def decode_line(raw: Any, *, recorded_by: str, require_source: bool, derive_key: Callable[[Entry], str]) -> Entry:
@@ -281,7 +313,9 @@ def decode_line(raw: Any, *, recorded_by: str, require_source: bool, derive_key:
 _PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 _TOKEN = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
 _FIELD = re.compile(r"field `([^`]+)`")
-_OWN_FIELDS = {PlannedWindow: "window", Source: "source"}
+_OWN_FIELDS = {PlannedWindow: "window", Source: "source", MoneyWindow: "money window"}
+# Fields of a value's object form that its class does not have (a money window's one amount).
+_FORM_ONLY_HINTS: dict[Any, dict[str, Any]] = {MoneyWindow: {"amount": Decimal | None}}
 _ENVELOPE_HINTS = {"programme": Annotated[str, "slug"], "effective": date, "source": Source,
                    "key": Annotated[str, "text"], "deciding_body": Annotated[str, "text"],
                    "reason": Annotated[str, "text"]}
@@ -338,7 +372,8 @@ def _unknown_fields(place: _Place, path: str) -> InvalidInput:
         unknown = ", ".join(sorted(given - known))
         return InvalidInput(f"unknown field(s) for {place.owner.TYPE}: {unknown}", field=path or None)
     what = _OWN_FIELDS.get(place.owner, "source")
-    unknown = ", ".join(sorted(given - {f.name for f in dataclasses.fields(place.owner or Source)}))
+    known = {f.name for f in dataclasses.fields(place.owner or Source)} | set(_FORM_ONLY_HINTS.get(place.owner, ()))
+    unknown = ", ".join(sorted(given - known))
     return InvalidInput(f"unknown {what} field(s): {unknown}", field=path)
 
 
@@ -357,7 +392,9 @@ def _field_hint(place: _Place, name: str) -> Any:
         if owner is EntryCorrected and name == "replacement":
             return Change
         return _hints(owner).get(name)
-    return _hints(owner).get(name) if owner in _OWN_FIELDS else None
+    if owner not in _OWN_FIELDS:
+        return None
+    return _hints(owner).get(name, _FORM_ONLY_HINTS.get(owner, {}).get(name))
 
 
 def _walk(raw: Any, relative: str, role: str) -> _Place:
@@ -408,6 +445,10 @@ def _explain_value(hint: Any, value: Any, path: str) -> None:
         parse_money(value, path)
     elif hint is PlannedWindow:
         parse_window(value, path)
+    elif hint is MoneyWindow:
+        parse_money_window(value, path)
+    elif hint is MoneyKind:
+        parse_money_kind(value, path)
     elif hint is Source:
         parse_source(value, path)
     elif hint is Change:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from ledger.errors import ImportRejected, InvalidInput, LedgerError, UnknownReference
 from ledger.settings import store_location
-from ledger_server import verify_commands
+from ledger_server import cost_commands, verify_commands
 from ledger_server.auth import ROLES
 
 # Everything else is imported by the command that needs it: `ledger --help` must not load the
@@ -964,6 +964,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = command("schema", cmd_schema, "print the GraphQL schema (SDL)")
     sub.add_argument("--output", help="write to this file instead of standard output")
     verify_commands.add_commands(command)
+    cost_commands.add_commands(command)
     return parser
 
 

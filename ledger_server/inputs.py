@@ -21,15 +21,27 @@ from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 import strawberry
 from strawberry.types.base import StrawberryObjectDefinition
 
-from ledger.changes import ACTOR_KIND_HELP, ActorKind, Change, EntryCorrected, change_types, field_help, registry_key
-from ledger.values import PRECISION_HELP, PlannedWindow, Precision, Source
+from ledger.changes import (
+    ACTOR_KIND_HELP,
+    COST_BASIS_HELP,
+    ActorKind,
+    Change,
+    CostBasis,
+    EntryCorrected,
+    change_types,
+    field_help,
+    registry_key,
+)
+from ledger.values import MONEY_KIND_HELP, PRECISION_HELP, MoneyKind, MoneyWindow, PlannedWindow, Precision, Source
 from ledger_server.enums import described_enum
 
 # The help of each enum's values, declared beside the enum in the domain.
-ENUM_HELP: dict[type[Enum], Mapping[Any, str]] = {Precision: PRECISION_HELP, ActorKind: ACTOR_KIND_HELP}
+ENUM_HELP: dict[type[Enum], Mapping[Any, str]] = {Precision: PRECISION_HELP, ActorKind: ACTOR_KIND_HELP,
+                                                   CostBasis: COST_BASIS_HELP}
 
 PrecisionEnum = described_enum(Precision, PRECISION_HELP)
-WINDOW_HELP, SOURCE_HELP = PlannedWindow.FIELD_HELP, Source.FIELD_HELP
+MoneyKindEnum = described_enum(MoneyKind, MONEY_KIND_HELP)
+WINDOW_HELP, SOURCE_HELP, MONEY_HELP = PlannedWindow.FIELD_HELP, Source.FIELD_HELP, MoneyWindow.FIELD_HELP
 
 
 @strawberry.input(description="A planned window: at least one bound; precision and the source's own words.")
@@ -38,6 +50,18 @@ class PlannedWindowInput:
     latest: date | None = strawberry.field(default=None, description=WINDOW_HELP["latest"])
     precision: PrecisionEnum = strawberry.field(description=WINDOW_HELP["precision"])  # type: ignore[valid-type]
     label: str = strawberry.field(description=WINDOW_HELP["label"])
+
+
+@strawberry.input(description="Money as the source stated it: a kind, the amount (or low and high for a range) "
+                              "and the source's own words.")
+class MoneyWindowInput:
+    kind: MoneyKindEnum = strawberry.field(description=MONEY_HELP["kind"])  # type: ignore[valid-type]
+    amount: Decimal | None = strawberry.field(
+        default=None, description="The one figure (NOK) of an exact, about, at-least or at-most amount; "
+                                  "null for a range, which gives low and high")
+    low: Decimal | None = strawberry.field(default=None, description="A range's floor (NOK)")
+    high: Decimal | None = strawberry.field(default=None, description="A range's ceiling (NOK)")
+    label: str = strawberry.field(description=MONEY_HELP["label"])
 
 
 @strawberry.input(description="The document an entry comes from; only the title is required.")
@@ -90,6 +114,8 @@ def _graphql_hint(hint: Any, change_input: Any) -> Any:
         return list[_graphql_hint(get_args(hint)[0], change_input)]  # type: ignore[misc]
     if hint is PlannedWindow:
         return PlannedWindowInput
+    if hint is MoneyWindow:
+        return MoneyWindowInput
     if isinstance(hint, type) and issubclass(hint, Enum):
         return _enum(hint)
     if hint is Change:

@@ -10,12 +10,12 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from ledger.values import PlannedWindow, Source
+from ledger.values import MoneyKind, MoneyWindow, PlannedWindow, Source
 
 
 def jsonable(value: Any) -> Any:
     """A JSON-ready copy of a view: dates as ISO strings, money as decimal strings."""
-    if isinstance(value, PlannedWindow | Source):
+    if isinstance(value, PlannedWindow | Source | MoneyWindow):
         return value.to_json()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
@@ -48,6 +48,8 @@ def cell(value: Any) -> str:
         if value.earliest is not None and value.earliest == value.latest:
             bounds = str(value.earliest)
         return bounds if value.label == bounds else f"{bounds} {value.label}"
+    if isinstance(value, MoneyWindow):
+        return money_cell(value)
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, Decimal):
@@ -55,6 +57,18 @@ def cell(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(cell(v) for v in value)
     return str(value)
+
+
+def money_cell(window: MoneyWindow) -> str:
+    """A money window in a table: its bounds, short (`≥ 5 000 000`, `~300 000`, `1 000..2 000`)."""
+    about = "~" if window.kind is MoneyKind.ABOUT else ""
+    low = None if window.low is None else cell(window.low)
+    high = None if window.high is None else cell(window.high)
+    if low is not None and low == high:
+        return f"{about}{low}"
+    if high is None:
+        return f"{about}≥ {low}"
+    return f"{about}≤ {high}" if low is None else f"{about}{low}..{high}"
 
 
 # A cut cell ends in this mark; "…" already means an open bound of a window.

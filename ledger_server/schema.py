@@ -60,6 +60,7 @@ from ledger_server.auth import Principal, require
 from ledger_server.context import LedgerContext
 from ledger_server.inputs import entry_json, mutation_inputs
 from ledger_server.introspection import IntrospectionFollowsReadRule
+from ledger_server.money_types import CostReport, cost_report_of
 from ledger_server.nul_check import RefuseNul
 from ledger_server.problems import AnyProblem, graphql_error, problem_of
 from ledger_server.proofs import ConsistencyProof, LedgerDigest
@@ -207,6 +208,22 @@ class Query:
         info.context.require_read()
         plan = await info.context.reader.plan(str(id), as_of or _today(), recorded_as_of or _now())
         return None if plan is None else programme_of(plan)
+
+    @strawberry.field(description="A programme's budgets, cost estimates and costs to date per scope (programme, "
+                                  "actors, wave, deliverable), with variances against the original and the current "
+                                  "budget, beside its reserves; as of asOf (default today), as recorded by "
+                                  "recordedAsOf (default now).")
+    @_ledger_errors
+    async def costs(
+        self, info: Info,
+        programme_id: Annotated[strawberry.ID, strawberry.argument(description="The programme")],
+        as_of: Annotated[date | None, strawberry.argument(description="The date (default today)")] = None,
+        recorded_as_of: Annotated[datetime | None, strawberry.argument(
+            description="As the ledger knew it at this time (default now)")] = None,
+    ) -> CostReport:
+        info.context.require_read()
+        report = await info.context.reader.costs(str(programme_id), as_of or _today(), recorded_as_of or _now())
+        return cost_report_of(report)
 
     @strawberry.field(description="A baseline (name or YYYY-MM-DD) against the plan and go-lives on `against`.")
     @_ledger_errors

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, cast
 
 import strawberry
@@ -19,6 +18,7 @@ from ledger.entry import entry_id
 from ledger.values import PlannedWindow as PlannedWindowValue
 from ledger.values import Source as SourceValue
 from ledger_server import proofs
+from ledger_server.money_types import CostComparisonRow, Reserve, cost_comparison_row_of, reserve_of
 from projections import audit
 from projections import compare as comparison_views
 from projections import history as history_views
@@ -143,30 +143,6 @@ class Deliverable:
         description="The day it was completed, if on or before the as-of date; null otherwise.")
 
 
-@strawberry.type(description="Money set aside from a reserve for a purpose.")
-class Allocation:
-    id: strawberry.ID = strawberry.field(description="The allocation's id (a lower-case slug).")
-    purpose: str = strawberry.field(description="What the money is for.")
-    amount: Decimal = strawberry.field(
-        description="The amount set aside on the as-of date, in NOK (the last revision's).")
-    released: Decimal = strawberry.field(description="The sum paid out of it by the as-of date, in NOK.")
-    cost: Decimal = strawberry.field(description="The actual costs booked against it by the as-of date, in NOK.")
-    actors: list[strawberry.ID] = strawberry.field(
-        description="The ids of the actors the money is for; empty when it concerns the programme as a whole.")
-    made_on: date = strawberry.field(description="The day the allocation was made (its effective date).")
-
-
-@strawberry.type(description="A cost reserve with what is allocated and what remains on the as-of date.")
-class Reserve:
-    id: strawberry.ID = strawberry.field(description="The reserve's id (a lower-case slug).")
-    name: str = strawberry.field(description="The reserve's name.")
-    total: Decimal = strawberry.field(description="The reserve's total on the as-of date, in NOK.")
-    allocated: Decimal = strawberry.field(description="The sum of its allocations' amounts on the as-of date, in NOK.")
-    remaining: Decimal = strawberry.field(description="total minus allocated, in NOK.")
-    allocations: list[Allocation] = strawberry.field(
-        description="The allocations made from it by the as-of date, oldest first.")
-
-
 @strawberry.type(description="A named baseline: the plan as of a date.")
 class Baseline:
     name: str = strawberry.field(
@@ -288,17 +264,7 @@ def programme_of(plan: views.ProgrammePlan) -> Programme:
             for d in plan.deliverables
         ],
         deliverables_completed=plan.deliverables_completed,
-        reserves=[
-            Reserve(
-                id=strawberry.ID(r.id), name=r.name, total=r.total, allocated=r.allocated, remaining=r.remaining,
-                allocations=[
-                    Allocation(id=strawberry.ID(a.id), purpose=a.purpose, amount=a.amount, released=a.released,
-                               cost=a.cost, actors=[strawberry.ID(x) for x in a.actors], made_on=a.made_on)
-                    for a in r.allocations
-                ],
-            )
-            for r in plan.reserves
-        ],
+        reserves=[reserve_of(r) for r in plan.reserves],
         baselines=[Baseline(name=b.name, as_of=b.as_of, description=b.description) for b in plan.baselines],
         statements=[
             Statement(made_on=s.made_on, kind=s.kind, title=s.title, summary=s.summary, by=s.by,
@@ -462,6 +428,9 @@ class Comparison:
     rows: list[ComparisonRow] = strawberry.field(description="One row per actor.")
     wave_rows: list[ComparisonRow] = strawberry.field(description="One row per wave.")
     summary: ComparisonSummary = strawberry.field(description="How many actors have each status.")
+    cost_rows: list[CostComparisonRow] = strawberry.field(
+        description="Per cost scope: the budget in force on the baseline's date against the original and current "
+                    "budget, the estimate then and now, cost to date and the variances.")
 
 
 def comparison_of(result: comparison_views.Comparison, plan: views.ProgrammePlan) -> Comparison:
@@ -483,6 +452,7 @@ def comparison_of(result: comparison_views.Comparison, plan: views.ProgrammePlan
     return Comparison(
         baseline=result.baseline, baseline_as_of=result.baseline_as_of, against=result.against,
         rows=[row(r, True) for r in result.actors], wave_rows=[row(r, False) for r in result.waves],
+        cost_rows=[cost_comparison_row_of(r) for r in result.costs],
         summary=ComparisonSummary(
             early=counts.get("early", 0), on_time=counts.get("on time", 0), late=counts.get("late", 0),
             not_yet_live=counts.get("not yet live", 0), withdrawn=counts.get("withdrawn", 0),

@@ -1,4 +1,5 @@
-"""Baseline against a later plan and against what actually happened: slip per actor and wave.
+"""Baseline against a later plan and against what actually happened: slip per actor and wave,
+and budgets, estimates and costs to date per cost scope.
 
 Slip is counted in days against both bounds of the baseline window, from the actual
 go-live where there is one, else from the current plan's window (a forecast). A bound the
@@ -12,7 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from ledger.errors import InvalidInput, UnknownReference
-from ledger.values import PlannedWindow, parse_date
+from ledger.values import MoneyWindow, PlannedWindow, parse_date
+from projections.costs import CostLine, difference
 from projections.plan import LIVE, REGISTERED, WITHDRAWN, ActorView, ProgrammePlan, WaveView
 
 EARLY, ON_TIME, LATE = "early", "on time", "late"
@@ -35,6 +37,22 @@ class ComparisonRow:
 
 
 @dataclass(frozen=True)
+class CostComparisonRow:
+    """One cost scope: its budget and estimate in the baseline and now, cost to date, variances."""
+
+    scope: str
+    baseline_budget: MoneyWindow | None  # the budget in force on the baseline's date
+    budget_original: MoneyWindow | None
+    budget_current: MoneyWindow | None
+    baseline_estimate: MoneyWindow | None
+    estimate: MoneyWindow | None
+    cost_to_date: MoneyWindow | None
+    variance_original: MoneyWindow | None  # current estimate - original budget
+    variance_current: MoneyWindow | None  # current estimate - current budget
+    estimate_change: MoneyWindow | None  # current estimate - baseline estimate
+
+
+@dataclass(frozen=True)
 class Comparison:
     """A baseline plan set against the plan and go-lives on a later date."""
 
@@ -44,6 +62,7 @@ class Comparison:
     against: date
     actors: tuple[ComparisonRow, ...]
     waves: tuple[ComparisonRow, ...]
+    costs: tuple[CostComparisonRow, ...] = ()
 
     @property
     def summary(self) -> dict[str, int]:
@@ -130,6 +149,23 @@ def _wave_rows(baseline: ProgrammePlan, current: ProgrammePlan) -> list[Comparis
     return rows
 
 
+def _cost_rows(baseline: ProgrammePlan, current: ProgrammePlan) -> list[CostComparisonRow]:
+    before: dict[str, CostLine] = {line.scope: line for line in baseline.costs}
+    rows = []
+    for line in current.costs:
+        then = before.get(line.scope)
+        baseline_estimate = then.estimate if then else None
+        change = difference(line.estimate, baseline_estimate)
+        rows.append(CostComparisonRow(
+            scope=line.scope, baseline_budget=then.budget_current if then else None,
+            budget_original=line.budget_original, budget_current=line.budget_current,
+            baseline_estimate=baseline_estimate, estimate=line.estimate, cost_to_date=line.cost_to_date,
+            variance_original=line.variance_original, variance_current=line.variance_current,
+            estimate_change=change,
+        ))
+    return rows
+
+
 def compare(baseline_name: str, baseline: ProgrammePlan, current: ProgrammePlan) -> Comparison:
     """Set the baseline plan against the current one, actor by actor and wave by wave."""
     return Comparison(
@@ -139,6 +175,7 @@ def compare(baseline_name: str, baseline: ProgrammePlan, current: ProgrammePlan)
         against=current.as_of,
         actors=tuple(_actor_rows(baseline, current)),
         waves=tuple(_wave_rows(baseline, current)),
+        costs=tuple(_cost_rows(baseline, current)),
     )
 
 

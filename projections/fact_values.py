@@ -11,8 +11,8 @@ from typing import Any
 
 from ledger.changes import Change, GoLive, Schedule
 from ledger.codec import encode_change
-from ledger.stored import decode_stored_change, decode_stored_window
-from ledger.values import PlannedWindow
+from ledger.stored import decode_stored_change, decode_stored_money_window, decode_stored_window
+from ledger.values import MoneyWindow, PlannedWindow
 
 
 def encode_value(value: object) -> dict[str, Any]:
@@ -25,6 +25,8 @@ def encode_value(value: object) -> dict[str, Any]:
         return {"golive": value.wave}
     if isinstance(value, PlannedWindow):
         return {"window": value.to_json()}
+    if isinstance(value, MoneyWindow):
+        return {"money_window": value.to_json()}
     if isinstance(value, bool):
         return {"flag": value}
     if isinstance(value, Decimal):
@@ -45,6 +47,8 @@ def decode_value(data: dict[str, Any]) -> object:
         return GoLive(data["golive"])
     if "window" in data:
         return decode_stored_window(data["window"])
+    if "money_window" in data:
+        return decode_stored_money_window(data["money_window"])
     if "flag" in data:
         return bool(data["flag"])
     if "money" in data:

@@ -18,6 +18,7 @@ from ledger.application import LedgerApplication, RecordedEntry
 from ledger.timeline import FactKey, Version
 from projections.audit import AuditLog, AuditView, LogEntry, LogPage, LogQuery
 from projections.compare import Comparison
+from projections.costs import CostReport
 from projections.history import Revision
 from projections.index import BitemporalIndex, ProgrammeFacts
 from projections.plan import ProgrammePlan
@@ -178,6 +179,9 @@ class InMemoryReadModel:
 
     def require_plan(self, programme: str, as_of: date, recorded_as_of: datetime) -> ProgrammePlan:
         return answered(self.service.require_plan(programme, as_of, recorded_as_of))
+
+    def costs(self, programme: str, as_of: date, recorded_as_of: datetime) -> CostReport:
+        return answered(self.service.costs(programme, as_of, recorded_as_of))
 
     def comparison(self, programme: str, baseline: str, against: date, recorded_as_of: datetime) -> Comparison:
         return answered(self.service.comparison(programme, baseline, against, recorded_as_of))

@@ -29,6 +29,7 @@ from ledger.changes import (
 from ledger.errors import UnknownReference
 from ledger.timeline import FactKey, Version
 from ledger.values import PlannedWindow
+from projections.costs import CostLine, EstimateView, cost_lines, estimate_views
 
 Facts = Mapping[FactKey, Version]
 END_OF_TIME = date.max  # as-of date for "everything ever planned" (baselines, registrations)
@@ -149,7 +150,7 @@ class OtherFactView:
 # The families `assemble` shows in views of their own; facts of any other family are listed
 # as `other_facts`, so a new entry type is never silently left out of a plan.
 VIEWED_FAMILIES = frozenset({"programme", "actor", "wave", "deliverable", "reserve", "allocation", "statement",
-                             "baseline"})
+                             "baseline", "budget", "estimate", "cost"})
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,8 @@ class ProgrammePlan:
     statements: tuple[StatementView, ...]
     baselines: tuple[BaselineView, ...]
     other_facts: tuple[OtherFactView, ...] = ()
+    costs: tuple[CostLine, ...] = ()  # budgets, estimates and costs to date per scope
+    estimates: tuple[EstimateView, ...] = ()
 
     def actor(self, actor_id: str) -> ActorView | None:
         """The actor with this id, if known on the date."""
@@ -231,6 +234,7 @@ def assemble(
         if actor.wave is not None and actor.status in (PLANNED, LIVE):
             members.setdefault(actor.wave, []).append(actor)
     registration = profile.value
+    estimates = estimate_views(grouped.get("estimate", {}))
     return ProgrammePlan(
         id=programme,
         name=registration.name,
@@ -249,6 +253,8 @@ def assemble(
         statements=_statements(grouped),
         baselines=tuple(_baseline(attrs) for _slug, attrs in _subjects(grouped, "baseline")),
         other_facts=_other_facts(facts),
+        costs=cost_lines(grouped.get("budget", {}), estimates, grouped.get("cost", {})),
+        estimates=estimates,
     )
 
 

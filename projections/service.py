@@ -19,6 +19,7 @@ from ledger.application import RecordedEntry
 from ledger.timeline import FactKey, Version
 from projections.audit import AuditView, LogEntry, LogPage, LogQuery
 from projections.compare import Comparison, baseline_date, compare
+from projections.costs import CostReport, cost_report
 from projections.history import Revision, actor_history
 from projections.plan import END_OF_TIME, ProgrammePlan, assemble, known, require_actor
 from projections.trend import MilestoneTrend, milestone_trend
@@ -77,7 +78,7 @@ class Pinned:
 
 
 class ReadService:
-    """Plans, comparisons, histories and the audit trail, from any read model."""
+    """Plans, costs, comparisons, histories and the audit trail, from any read model."""
 
     def __init__(self, model: ReadModel, *, offload: bool = False) -> None:
         """With `offload`, the long pure computations (histories, trends) run in a worker thread,
@@ -117,6 +118,10 @@ class ReadService:
     async def require_plan(self, programme: str, as_of: date, recorded_as_of: datetime) -> ProgrammePlan:
         """The plan, or an error naming the programme when it is not known then."""
         return await _require_plan(self.model.source(), programme, as_of, recorded_as_of)
+
+    async def costs(self, programme: str, as_of: date, recorded_as_of: datetime) -> CostReport:
+        """Budgets, estimates, costs to date and variances per scope, beside the reserves."""
+        return cost_report(await _require_plan(self.model.source(), programme, as_of, recorded_as_of))
 
     async def comparison(self, programme: str, baseline: str, against: date, recorded_as_of: datetime) -> Comparison:
         """The baseline (a name or a date) against the plan and go-lives on `against`."""

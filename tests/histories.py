@@ -35,6 +35,16 @@ def _window(earliest: str, span: int) -> dict[str, Any]:
 windows = st.builds(_window, days, st.integers(min_value=0, max_value=90))
 
 
+def _money_window(kind: str, low: int, span: int) -> dict[str, Any]:
+    if kind == "range":
+        return {"kind": kind, "low": str(low * 100), "high": str((low + span + 1) * 100), "label": "r"}
+    return {"kind": kind, "amount": str(low * 100), "label": kind}
+
+
+money_windows = st.builds(_money_window, st.sampled_from(["exact", "range", "at_least", "at_most", "about"]),
+                          st.integers(min_value=0, max_value=12), st.integers(min_value=0, max_value=5))
+
+
 def _setup() -> list[dict[str, Any]]:
     lines: list[dict[str, Any]] = [{"type": "ProgrammeRegistered", "name": "P", "owner": "O"}]
     lines += [{"type": "ActorRegistered", "actor": a, "name": a.upper(), "kind": "municipality"} for a in ACTORS]
@@ -76,6 +86,16 @@ def _simple_strategies() -> dict[str, Any]:
         ),
         "ReserveEstablished": of("ReserveEstablished", reserve=st.just("r"), name=st.just("R"), total=money),
         "DeliverablePlanned": of("DeliverablePlanned", deliverable=st.just("d"), name=st.just("D"), window=windows),
+        # Budgets, estimates and costs to date: for the programme or a wave.
+        "BudgetSet": st.one_of(of("BudgetSet", amount=money_windows), of("BudgetSet", wave=wave, amount=money_windows)),
+        "BudgetRevised": st.one_of(of("BudgetRevised", amount=money_windows),
+                                   of("BudgetRevised", wave=wave, amount=money_windows)),
+        "CostEstimated": of("CostEstimated", estimate=st.sampled_from(["e1", "e2"]), name=st.just("E"),
+                            basis=st.sampled_from(["one_off", "per_year"]), amount=money_windows),
+        "CostEstimateRevised": of("CostEstimateRevised", estimate=st.sampled_from(["e1", "e2"]),
+                                  amount=money_windows),
+        "CostToDateReported": st.one_of(of("CostToDateReported", amount=money_windows),
+                                        of("CostToDateReported", wave=wave, amount=money_windows)),
     }
 
 

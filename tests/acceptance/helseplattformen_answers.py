@@ -130,9 +130,9 @@ ENTRY_COUNTS = {
     "ActorRegistered": 45, "ActorAssignedToWave": 30, "ActorJoined": 24, "DeliverablePlanned": 12,
     "StatementRecorded": 11, "DeliverableCompleted": 9, "WavePlanned": 6, "DecisionRecorded": 6,
     "GoLiveRecorded": 3, "ProgrammeRegistered": 1, "StatusAssessed": 1, "BaselineNamed": 1,
-    "ReserveEstablished": 1, "AllocationMade": 1, "AllocationRevised": 1,
+    "ReserveEstablished": 1, "AllocationMade": 1, "AllocationRevised": 1, "BudgetSet": 1, "BudgetRevised": 1,
 }
-ENTRIES = 152
+ENTRIES = 154
 
 
 def shape(window: PlannedWindow | None) -> Shape | None:

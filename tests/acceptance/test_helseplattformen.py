@@ -447,6 +447,27 @@ def test_q32_after_the_revision(hp: ImportedLedger) -> None:
     assert [(a.id, a.amount) for a in reserve.allocations] == [("hnt-hmr-innforing", Decimal("522000000"))]
 
 
+def test_q32a_the_budget_of_the_hnt_and_hmr_project(hp: ImportedLedger) -> None:
+    """Q32a "The budget of the HNT and HMR project" Source: 000 (HMN news) l.21 "inntil 380 ... økt til 522"."""
+    assert plan_on(hp, "2023-01-31").costs == ()
+    scope = "actor:helse-more-og-romsdal+helse-nord-trondelag"
+
+    def budget(day: str) -> list[tuple[object, ...]]:
+        return [(line.scope, line.budget_original and (line.budget_original.kind.value, line.budget_original.low,
+                 line.budget_original.high, line.budget_original.label),
+                 line.budget_current and (line.budget_current.kind.value, line.budget_current.high,
+                                          line.budget_current.label),
+                 line.estimate, line.cost_to_date, line.variance_original, line.variance_current)
+                for line in plan_on(hp, day).costs]
+
+    original = ("at_most", None, Decimal("380000000"), "inntil 380 millioner kroner")
+    for day in ("2023-02-01", "2023-05-15"):
+        assert budget(day) == [(scope, original, ("at_most", Decimal("380000000"), "inntil 380 millioner kroner"),
+                                None, None, None, None)]
+    assert budget("2023-05-16") == [(scope, original, ("at_most", Decimal("522000000"), "økt til 522 millioner kroner"),
+                                     None, None, None, None)]
+
+
 # -- I. Baseline against actual ---------------------------------------------------------------------
 
 
@@ -540,8 +561,8 @@ def test_q41_how_many_statements(hp: ImportedLedger) -> None:
 # -- K. Import behaviour ------------------------------------------------------------------------------
 
 
-def test_q42_import_adds_152_and_a_second_import_adds_nothing(hp: ImportedLedger) -> None:
-    """Q42 "Importing the file into an empty ledger adds 152 entries; importing it again adds 0" Source: dataset."""
+def test_q42_import_adds_154_and_a_second_import_adds_nothing(hp: ImportedLedger) -> None:
+    """Q42 "Importing the file into an empty ledger adds 154 entries; importing it again adds 0" Source: dataset."""
     assert (hp.first_import.added, hp.first_import.already_present) == (ENTRIES, 0)
     assert (hp.second_import.added, hp.second_import.already_present) == (0, ENTRIES)
     keys = [line["key"] for line in hp.lines]

@@ -238,7 +238,7 @@ def test_history_of_the_two_later_trusts(graphql: Run, hp: ImportedLedger, actor
 
 
 def test_q42_the_audit_trail_pages_through_every_entry(graphql: Run, hp: ImportedLedger) -> None:
-    """Q42 "Importing the file into an empty ledger adds 152 entries" (AuditTrailPage). Source: the dataset."""
+    """Q42 "Importing the file into an empty ledger adds 154 entries" (AuditTrailPage). Source: the dataset."""
     nodes: list[dict[str, Any]] = []
     after = None
     while True:

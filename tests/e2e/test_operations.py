@@ -495,6 +495,46 @@ def test_comparison_slips_as_read_by_hand(api: Served) -> None:
     assert found["baselineAsOf"] == "2021-01-01"
 
 
+# -- CostsOnDate ---------------------------------------------------------------------------
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _costs_json(value: Any) -> Any:
+    """A cost report view as CostsOnDate selects it: camelCase keys, enums as GraphQL names."""
+    from ledger_server.render import jsonable
+
+    def convert(item: Any) -> Any:
+        if isinstance(item, dict):
+            if set(item) == {"kind", "low", "high", "label"}:
+                return {**item, "kind": item["kind"].upper()}
+            return {_camel(k): convert(v) for k, v in item.items()}
+        return [convert(v) for v in item] if isinstance(item, list) else item
+
+    return convert(jsonable(value))
+
+
+@covers("CostsOnDate")
+@pytest.mark.parametrize("as_of", ["2021-12-31", "2023-12-31", "2025-01-01"])
+def test_costs_answer_what_the_projections_say(api: Served, as_of: str) -> None:
+    from tests.e2e.test_costs_graphql import _record_costs
+
+    _record_costs(api)
+    found = api.reader.operation_data("CostsOnDate", {"programmeId": "demo", "asOf": as_of})["costs"]
+    report = reference_model(api.url).costs("demo", date.fromisoformat(as_of), datetime.now(UTC))
+    expected = _costs_json(report)
+    reserves = [{"id": r["id"], "name": r["name"], "total": r["total"], "allocated": r["allocated"],
+                 "remaining": r["remaining"], "allocations": [{"id": a["id"], "amount": a["amount"]}
+                                                              for a in r["allocations"]]}
+                for r in expected["reserves"]]
+    assert found == {"programmeId": "demo", "asOf": as_of, "lines": expected["lines"],
+                     "estimates": expected["estimates"], "reserves": reserves}
+    assert found["lines"], "the recorded costs are in force on every date asked"
+
+
 # -- RecordGoLive --------------------------------------------------------------------------
 
 SOUTH_GOES_LIVE = {
