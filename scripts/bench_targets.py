@@ -46,27 +46,30 @@ def as_of_targets(d: dict[str, Any]) -> list[Target]:
                 d["large_over_small_postgres"] <= 1.2),
     ]
     maria = large["mariadb"]
-    for name, ours, goal, bound in (("as-of in memory vs MariaDB SQL:2011 table", "in_memory_p50_ms",
-                                     ">= 20x faster", {"at_least": 20, "peer_over_ours": True}),
-                                    ("as-of via PostgreSQL read model vs MariaDB table", "postgres_p50_ms",
-                                     "<= 0.3x the peer's time", {"at_most": 0.3})):
-        found.append(_not_measured(name, goal, maria["reason"]) if "p50_ms" not in maria else
-                     _ratio_target(name, goal, large[ours], maria["p50_ms"], "ms", **bound))  # type: ignore[arg-type]
-    return found
+    memory_name = "as-of in memory vs MariaDB SQL:2011 table"
+    pg_name = "as-of via PostgreSQL read model vs MariaDB table"
+    if "p50_ms" not in maria:
+        return [*found, _not_measured(memory_name, ">= 20x faster", maria["reason"]),
+                _not_measured(pg_name, "<= 0.3x the peer's time", maria["reason"])]
+    return [*found,
+            _ratio_target(memory_name, ">= 20x faster", large["in_memory_p50_ms"], maria["p50_ms"], "ms",
+                          at_least=20, peer_over_ours=True),
+            _ratio_target(pg_name, "<= 0.3x the peer's time", large["postgres_p50_ms"], maria["p50_ms"], "ms",
+                          at_most=0.3)]
 
 
 def write_targets(a: dict[str, Any], c: dict[str, Any], w: dict[str, Any]) -> list[Target]:
     """Import, rebuild and writes through GraphQL against eventsourcing, raw SQL and in-process appends."""
     return [
         *(_ratio_target(f"import vs eventsourcing insert ({name})", ">= 0.5x", a[store]["entries_per_s"],
-                        a[store]["eventsourcing_insert_per_s"], "/s", at_least=0.5)
+                        a[store]["eventsourcing_insert_per_s"], "entries/s", at_least=0.5)
           for store, name in (("sqlite", "SQLite"), ("postgres", "PostgreSQL"))),
         _target("rebuild in memory", ">= 200k entries/s", f"{c['in_memory_entries_per_s']}/s",
                 c["in_memory_entries_per_s"] >= 200_000),
         _ratio_target("rebuild PostgreSQL vs raw fetch+COPY", ">= 0.5x", c["postgres_entries_per_s"],
-                      c["raw_fetch_and_copy_entries_per_s"], "/s", at_least=0.5),
+                      c["raw_fetch_and_copy_entries_per_s"], "entries/s", at_least=0.5),
         _ratio_target(f"writes via GraphQL, {w['clients']} clients, vs in-process appends", ">= 0.5x",
-                      w["graphql_per_s"], w["in_process_per_s"], "/s", at_least=0.5),
+                      w["graphql_per_s"], w["in_process_per_s"], "appends/s", at_least=0.5),
     ]
 
 
