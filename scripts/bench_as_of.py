@@ -60,7 +60,7 @@ def as_of_at(size: int, admin: str, query_reps: int, replay_reps: int, cli_reps:
     assert plan is not None
     facts = len(asyncio.run(model.source().facts_at(PROGRAMME, AS_OF, known)))
     rows = list(bitemporal_rows(history))
-    maria = _mariadb(rows, known, query_reps, facts)
+    maria = _mariadb(rows, known, query_reps, facts, len(plan.actors))
     url = postgres.create_database(admin)
     try:
         store_seconds = timed(lambda: _store(url, history))
@@ -128,14 +128,14 @@ async def _pg_as_of(url: str, history: list[RecordedEntry], rows: list[Bitempora
                      "p99_ms": round(percentile(peer, 99), 3)}
 
 
-def _same_answer(peer: str, answer: Any, facts: int, actors: int | None = None) -> None:
+def _same_answer(peer: str, answer: Any, facts: int, actors: int) -> None:
     """A peer's answer has as many facts (and actors) as ours, or its timing would mean nothing."""
     found_actors = len({row[1] for row in answer if row[0] == "actor"})
-    if len(answer) != facts or (actors is not None and found_actors != actors):
+    if len(answer) != facts or found_actors != actors:
         raise AssertionError(f"{peer} answered {len(answer)} facts of {found_actors} actors; ours {facts} of {actors}")
 
 
-def _mariadb(rows: list[BitemporalRow], known: datetime, reps: int, facts: int) -> dict[str, Any]:
+def _mariadb(rows: list[BitemporalRow], known: datetime, reps: int, facts: int, actors: int) -> dict[str, Any]:
     """The MariaDB peer's figures, or why it was not measured."""
     try:
         with peer_mariadb.scratch_database() as connection:
@@ -144,7 +144,7 @@ def _mariadb(rows: list[BitemporalRow], known: datetime, reps: int, facts: int) 
     except peer_mariadb.Unavailable as error:
         print(f"[bench] MariaDB peer not measured: {error}", file=sys.stderr, flush=True)
         return {"reason": str(error)}
-    _same_answer("MariaDB's table", answer, facts)
+    _same_answer("MariaDB's table", answer, facts, actors)
     return {"rows": loaded, "facts_in_answer": len(answer), "p50_ms": round(percentile(samples, 50), 3),
             "p99_ms": round(percentile(samples, 99), 3)}
 

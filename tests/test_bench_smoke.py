@@ -100,3 +100,13 @@ def test_the_shim_says_how_to_make_the_venv_when_there_is_none(tmp_path: Path) -
     assert f"there is no {tmp_path / '.venv' / 'bin' / 'python'}" in result.stderr
     assert "python3 -m venv .venv && .venv/bin/pip install -e '.[test]'" in result.stderr
     assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == ["scripts", "scripts/bench"]
+
+
+def test_markdown_prints_the_readme_table_of_the_saved_full_run() -> None:
+    result = subprocess.run([*SYSTEM_PYTHON, str(ROOT / "scripts" / "bench"), "--markdown", "docs/bench-full.json"],
+                            cwd=ROOT, env=_outside_the_venv(), capture_output=True, text=True, timeout=120,
+                            check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    table = result.stdout.strip()
+    assert table.startswith("Full run of ")
+    assert table in (ROOT / "README.md").read_text(encoding="utf-8")
