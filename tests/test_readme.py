@@ -84,3 +84,13 @@ def test_the_readme_read_model_commands_and_sql_run(postgres_url: str) -> None:
     assert ("harbour", "golive") in {(row[0], row[1]) for row in plan}
     assert {row[0] for row in changes} >= {"demo:13", "demo:18"}
     assert any(row[0] == "demo:18" and row[5] for row in changes), "demo:18 was corrected"
+
+
+def test_the_performance_table_is_the_saved_full_run() -> None:
+    import json
+
+    from scripts.bench_targets import markdown
+
+    saved = json.loads((ROOT / "docs" / "bench-full.json").read_text(encoding="utf-8"))
+    assert saved["mode"] == "full"
+    assert markdown(saved) in README, "regenerate it: scripts/bench --markdown docs/bench-full.json"
