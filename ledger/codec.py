@@ -20,9 +20,11 @@ from ledger.changes import Change, EntryCorrected, change_types
 from ledger.entry import Entry, Provenance
 from ledger.errors import InvalidInput
 from ledger.values import (
+    LocalTime,
     PlannedWindow,
     format_money,
     parse_date,
+    parse_local_time,
     parse_money,
     parse_slug,
     parse_source,
@@ -61,6 +63,8 @@ def _decode(hint: Any, raw: Any, field: str) -> Any:
         return parse_money(raw, field)
     if hint is PlannedWindow:
         return parse_window(raw, field)
+    if hint is LocalTime:
+        return parse_local_time(raw, field)
     if hint is Change:
         return decode_change(raw, field)
     if isinstance(hint, type) and issubclass(hint, Enum):
@@ -79,6 +83,8 @@ def _encode(value: Any) -> Any:
         return [_encode(item) for item in value]
     if isinstance(value, PlannedWindow):
         return value.to_json()
+    if isinstance(value, LocalTime):
+        return str(value)
     if isinstance(value, Decimal):
         return format_money(value)
     if isinstance(value, date):

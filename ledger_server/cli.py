@@ -310,19 +310,30 @@ def _show_plan(session: Session, plan: ProgrammePlan) -> None:
     session.print("")
     session.print(session.table(
         ["wave", "code", "planned", "status", "actors"],
-        [(w.id, w.code, w.planned, w.status, w.actors) for w in plan.waves], flexible=["actors"],
+        [(w.id, w.code, w.planned, _overdue(w.status, w.days_overdue), w.actors) for w in plan.waves],
+        flexible=["actors"],
     ))
     session.print("")
     in_rollout = [a for a in plan.actors if a.status != "registered"]
     session.print(session.table(
         ["actor", "kind", "wave", "planned", "status", "go-live"],
-        [(a.id, a.kind, a.wave, a.planned, a.status, a.go_live) for a in in_rollout], flexible=["kind"],
+        [(a.id, a.kind, a.wave, a.planned, _overdue(a.status, a.days_overdue),
+          f"{a.go_live} {a.go_live_at}" if a.go_live and a.go_live_at else a.go_live) for a in in_rollout],
+        flexible=["kind"],
     ))
+    if plan.current_baseline:
+        current = plan.current_baseline
+        session.print(f"current baseline: {current.name!r} (plan as of {current.as_of}, adopted {current.adopted_on})")
     session.print("")
     session.print(f"deliverables: {plan.deliverables_completed} of {len(plan.deliverables)} complete")
     for reserve in plan.reserves:
         session.print(f"reserve {reserve.name}: total {render.cell(reserve.total)}, allocated "
                       f"{render.cell(reserve.allocated)}, remaining {render.cell(reserve.remaining)} NOK")
+
+
+def _overdue(status: str, days: int | None) -> str:
+    """A status cell: an overdue row says by how many days."""
+    return f"{status} ({days} day{'s' if days != 1 else ''})" if days is not None else status
 
 
 def _against(session: Session) -> date:
@@ -361,13 +372,28 @@ def cmd_compare(session: Session) -> int:
         return 0
     session.print(f"baseline {comparison.baseline!r} (plan as of {comparison.baseline_as_of}) "
                   f"against {comparison.against}")
-    headers = ["", "wave", "baseline", "current", "actual", "slip (earliest)", "slip (latest)", "status"]
-    rows = [(r.subject, r.wave, r.baseline, r.current, r.actual, r.slip_days_earliest, r.slip_days_latest, r.status)
-            for r in (*comparison.waves, *comparison.actors)]
-    session.print(session.table(headers, rows))
+    if comparison.current_baseline:
+        session.print(f"current baseline {comparison.current_baseline!r} "
+                      f"(plan as of {comparison.current_baseline_as_of}), shown beside it")
+    session.print(session.table(*_comparison_table(comparison)))
     session.print("")
     session.print("actors: " + ", ".join(f"{count} {status}" for status, count in sorted(comparison.summary.items())))
     return 0
+
+
+def _comparison_table(comparison: Any) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Headers and rows of the comparison table; the current baseline's columns only when one is adopted."""
+    rows_of = (*comparison.waves, *comparison.actors)
+    headers = ["", "wave", "baseline", "current", "actual", "slip (earliest)", "slip (latest)", "slip (hours)",
+               "status"]
+    rows = [(r.subject, r.wave, r.baseline, r.current, r.actual, r.slip_days_earliest, r.slip_days_latest,
+             r.slip_hours, _overdue(r.status, r.days_overdue if r.status == "overdue" else None)) for r in rows_of]
+    if comparison.current_baseline is None:
+        return headers, rows
+    headers += ["current baseline", "slip (earliest, current)", "slip (latest, current)", "status (current)"]
+    extra = [(c.baseline, c.slip_days_earliest, c.slip_days_latest, c.status) if (c := r.against_current) else ()
+             for r in rows_of]
+    return headers, [(*row, *more) for row, more in zip(rows, extra, strict=True)]
 
 
 def cmd_trend(session: Session) -> int:

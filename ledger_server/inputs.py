@@ -21,7 +21,7 @@ import strawberry
 from strawberry.types.base import StrawberryObjectDefinition
 
 from ledger.changes import Change, EntryCorrected, change_types, registry_key
-from ledger.values import PlannedWindow, Precision
+from ledger.values import LocalTime, PlannedWindow, Precision
 
 PrecisionEnum = strawberry.enum(Precision, name="Precision")
 
@@ -32,6 +32,10 @@ class PlannedWindowInput:
     latest: date | None = None
     precision: PrecisionEnum  # type: ignore[valid-type]
     label: str
+    at: str | None = strawberry.field(
+        default=None,
+        description='The local time of day and IANA time zone the source gave, "22:00 Europe/Oslo" '
+                    "(only on a window of one day)")
 
 
 @strawberry.input(description="The document an entry comes from; only the title is required.")
@@ -71,6 +75,8 @@ def _graphql_hint(hint: Any, change_input: Any) -> Any:
         return list[_graphql_hint(get_args(hint)[0], change_input)]  # type: ignore[misc]
     if hint is PlannedWindow:
         return PlannedWindowInput
+    if hint is LocalTime:
+        return str  # "22:00 Europe/Oslo", read by the codec like an import line
     if isinstance(hint, type) and issubclass(hint, Enum):
         return _enum(hint)
     if hint is Change:

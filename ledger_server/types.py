@@ -34,12 +34,15 @@ class PlannedWindow:
     latest: date | None
     precision: str
     label: str
+    at: str | None = strawberry.field(
+        description='The local time of day and time zone the source gave ("22:00 Europe/Oslo"), on a one-day window')
 
     @classmethod
     def of(cls, window: PlannedWindowValue | None) -> PlannedWindow | None:
         if window is None:
             return None
-        return cls(earliest=window.earliest, latest=window.latest, precision=window.precision.value, label=window.label)
+        return cls(earliest=window.earliest, latest=window.latest, precision=window.precision.value, label=window.label,
+                   at=str(window.at) if window.at else None)
 
 
 @strawberry.type(description="The document an entry comes from.")
@@ -90,10 +93,16 @@ class Actor:
     kind: str
     county: str | None
     parent: ActorRef | None
-    status: str = strawberry.field(description="planned, postponed, unscheduled, live, withdrawn or registered")
+    status: str = strawberry.field(
+        description="planned, scheduled (on its own window), rescheduled, postponed, unscheduled, overdue "
+                    "(its window's latest day has passed with no go-live), live, withdrawn or registered")
     wave: WaveRef | None
     planned_go_live: PlannedWindow | None
     go_live_date: date | None
+    go_live_at: str | None = strawberry.field(
+        description='The local time of day of the go-live, where the source gave one ("22:00 Europe/Oslo")')
+    days_overdue: int | None = strawberry.field(
+        description="Days since the planned window's latest day, when the status is overdue")
     member: bool
     programme_id: strawberry.Private[str]
     recorded_as_of: strawberry.Private[datetime]
@@ -110,7 +119,10 @@ class Wave:
     code: str
     name: str | None
     planned_go_live: PlannedWindow | None
-    status: str = strawberry.field(description="planned, partly live, live or empty")
+    status: str = strawberry.field(
+        description="planned, overdue (its latest day has passed and no member is live), partly live, live or empty")
+    days_overdue: int | None = strawberry.field(
+        description="Days since the wave's latest planned day, when the status is overdue")
     actors: list[ActorRef]
 
 
@@ -148,6 +160,8 @@ class Baseline:
     name: str
     as_of: date
     description: str | None
+    adopted_on: date | None = strawberry.field(
+        description="The effective date of its latest adoption as the current baseline (re-baselining), if adopted")
 
 
 @strawberry.type(description="A dated statement or finding linked to actors.")
@@ -189,6 +203,8 @@ class Programme:
     deliverables_completed: int
     reserves: list[Reserve]
     baselines: list[Baseline]
+    current_baseline: Baseline | None = strawberry.field(
+        description="The baseline adopted most recently by asOf (re-baselining), if one has been adopted")
     statements: list[Statement]
     all_actors: strawberry.Private[list[Actor]]
     other_facts: list[OtherFact] = strawberry.field(
@@ -217,9 +233,15 @@ def _actor(view: views.ActorView, plan: views.ProgrammePlan) -> Actor:
         parent=ActorRef(id=strawberry.ID(parent.id), name=parent.name) if parent else None,
         status=view.status,
         wave=WaveRef(id=strawberry.ID(wave.id), code=wave.code) if wave else None,
-        planned_go_live=PlannedWindow.of(view.planned), go_live_date=view.go_live, member=view.member,
+        planned_go_live=PlannedWindow.of(view.planned), go_live_date=view.go_live,
+        go_live_at=str(view.go_live_at) if view.go_live_at else None, days_overdue=view.days_overdue,
+        member=view.member,
         programme_id=plan.id, recorded_as_of=plan.recorded_as_of,
     )
+
+
+def _baseline(view: views.BaselineView) -> Baseline:
+    return Baseline(name=view.name, as_of=view.as_of, description=view.description, adopted_on=view.adopted_on)
 
 
 def programme_of(plan: views.ProgrammePlan) -> Programme:
@@ -234,7 +256,8 @@ def programme_of(plan: views.ProgrammePlan) -> Programme:
         as_of=plan.as_of, recorded_as_of=plan.recorded_as_of,
         waves=[
             Wave(id=strawberry.ID(w.id), code=w.code, name=w.name, planned_go_live=PlannedWindow.of(w.planned),
-                 status=w.status, actors=[ActorRef(id=strawberry.ID(a), name=names[a]) for a in w.actors])
+                 status=w.status, days_overdue=w.days_overdue,
+                 actors=[ActorRef(id=strawberry.ID(a), name=names[a]) for a in w.actors])
             for w in plan.waves
         ],
         deliverables=[
@@ -254,7 +277,8 @@ def programme_of(plan: views.ProgrammePlan) -> Programme:
             )
             for r in plan.reserves
         ],
-        baselines=[Baseline(name=b.name, as_of=b.as_of, description=b.description) for b in plan.baselines],
+        baselines=[_baseline(b) for b in plan.baselines],
+        current_baseline=_baseline(plan.current_baseline) if plan.current_baseline else None,
         statements=[
             Statement(made_on=s.made_on, kind=s.kind, title=s.title, summary=s.summary, by=s.by,
                       actors=[strawberry.ID(a) for a in s.actors])
@@ -370,6 +394,19 @@ def connection_of(page: audit.LogPage, count: Callable[[], Awaitable[int]]) -> L
     return LedgerEventConnection(edges=edges, page_info=info, _count=count)
 
 
+STATUSES = "early, on time, late, not yet live, overdue, withdrawn or added"
+
+
+@strawberry.type(description="One row's slip against the current (adopted) baseline.")
+class BaselineSlip:
+    baseline: PlannedWindow | None = strawberry.field(description="The row's window in the current baseline")
+    slip_days_earliest: int | None = strawberry.field(description="Days against the earliest bound")
+    slip_days_latest: int | None = strawberry.field(description="Days against the latest bound")
+    slip_hours: float | None = strawberry.field(
+        description="Hours against the planned moment, where both the baseline day and the go-live carry a time")
+    status: str = strawberry.field(description=STATUSES)
+
+
 @strawberry.type(description="One actor or wave in a comparison.")
 class ComparisonRow:
     actor: ActorRef | None
@@ -379,7 +416,14 @@ class ComparisonRow:
     actual_go_live: date | None
     slip_days_earliest: int | None
     slip_days_latest: int | None
-    status: str = strawberry.field(description="early, on time, late, not yet live, withdrawn or added")
+    slip_hours: float | None = strawberry.field(
+        description="Hours against the baseline's planned moment, where both it and the go-live carry a time "
+                    "(a go-live at 22:00 the evening before a day planned from 00:00 is -2)")
+    days_overdue: int | None = strawberry.field(
+        description="Days since the current window's latest day, while there is no go-live")
+    status: str = strawberry.field(description=STATUSES)
+    against_current: BaselineSlip | None = strawberry.field(
+        description="The same row against the current (adopted) baseline; null when none is adopted")
 
 
 @strawberry.type(description="How many actors have each status.")
@@ -388,6 +432,7 @@ class ComparisonSummary:
     on_time: int
     late: int
     not_yet_live: int
+    overdue: int = strawberry.field(description="Actors whose window has passed with no go-live")
     withdrawn: int
     added: int
 
@@ -397,9 +442,17 @@ class Comparison:
     baseline: str
     baseline_as_of: date
     against: date
+    current_baseline: str | None = strawberry.field(
+        description="The baseline adopted as current by the against date (re-baselining), if any")
+    current_baseline_as_of: date | None = strawberry.field(description="The as-of date of the current baseline")
     rows: list[ComparisonRow]
     wave_rows: list[ComparisonRow]
     summary: ComparisonSummary
+
+
+def _slip(slip: comparison_views.Slip) -> BaselineSlip:
+    return BaselineSlip(baseline=PlannedWindow.of(slip.baseline), slip_days_earliest=slip.slip_days_earliest,
+                        slip_days_latest=slip.slip_days_latest, slip_hours=slip.slip_hours, status=slip.status)
 
 
 def comparison_of(result: comparison_views.Comparison, plan: views.ProgrammePlan) -> Comparison:
@@ -414,16 +467,19 @@ def comparison_of(result: comparison_views.Comparison, plan: views.ProgrammePlan
             actor=ActorRef(id=strawberry.ID(r.subject), name=r.name) if is_actor else None,
             wave=wave_ref(r.wave), baseline=PlannedWindow.of(r.baseline), current=PlannedWindow.of(r.current),
             actual_go_live=r.actual, slip_days_earliest=r.slip_days_earliest, slip_days_latest=r.slip_days_latest,
-            status=r.status,
+            slip_hours=r.slip_hours, days_overdue=r.days_overdue, status=r.status,
+            against_current=_slip(r.against_current) if r.against_current else None,
         )
 
     counts = result.summary
     return Comparison(
         baseline=result.baseline, baseline_as_of=result.baseline_as_of, against=result.against,
+        current_baseline=result.current_baseline, current_baseline_as_of=result.current_baseline_as_of,
         rows=[row(r, True) for r in result.actors], wave_rows=[row(r, False) for r in result.waves],
         summary=ComparisonSummary(
             early=counts.get("early", 0), on_time=counts.get("on time", 0), late=counts.get("late", 0),
-            not_yet_live=counts.get("not yet live", 0), withdrawn=counts.get("withdrawn", 0),
+            not_yet_live=counts.get("not yet live", 0), overdue=counts.get("overdue", 0),
+            withdrawn=counts.get("withdrawn", 0),
             added=counts.get("added", 0),
         ),
     )

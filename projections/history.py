@@ -1,8 +1,10 @@
 """How an actor's plan changed: every entry that moved its planned window, in effective order.
 
-Each row shows the actor's wave, planned window and status right after the entry took
-effect, as the ledger believes it at `recorded_as_of`. Entries that were later corrected
-or retracted stay in the list, marked, because an auditor must see what was once stated.
+A re-baselining (a baseline adopted as the current one) is listed in every actor's history:
+it changes what the actor's slip is measured against. Each row shows the actor's wave,
+planned window and status right after the entry took effect, as the ledger believes it at
+`recorded_as_of`. Entries that were later corrected or retracted stay in the list, marked,
+because an auditor must see what was once stated.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from datetime import date, datetime
 
 from ledger.application import RecordedEntry
 from ledger.belief import closed_target, stated_facts, target_seq
-from ledger.changes import EntryCorrected, EntryRetracted
+from ledger.changes import BaselineAdopted, EntryCorrected, EntryRetracted
 from ledger.timeline import FactKey, Timeline
 from ledger.values import PlannedWindow
 from projections.audit import AuditView, LogEntry
@@ -36,7 +38,7 @@ class Revision:
 def is_relevant(recorded: RecordedEntry, actor: str, timeline: Timeline) -> bool:
     """Whether the entry set the actor's own facts, or the window of the wave it was in then."""
     for (kind, subject, attribute), _value in stated_facts(recorded.entry, recorded.seq):
-        if kind == "actor" and subject == actor:
+        if (kind == "actor" and subject == actor) or (kind, attribute) == ("baseline", "adopted"):
             return True
         in_wave = timeline.value(("actor", actor, "wave"), recorded.entry.effective) == subject
         if kind == "wave" and attribute == "window" and in_wave:
@@ -87,6 +89,8 @@ def _revision(
         effective = timeline.effective_of(seq) or effective
     if note and not note.startswith("corrects"):
         return Revision(view, effective, None, None, None, note)
+    if isinstance(change, BaselineAdopted):
+        note = change.describe()
     # The plan right after this entry took effect: a later entry of the same day is not its doing.
     plan = assemble(programme, timeline.snapshot_of(keys, effective, through_seq=seq), effective, recorded_as_of)
     state = plan.actor(actor) if plan else None

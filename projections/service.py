@@ -132,7 +132,10 @@ class ReadService:
         day = baseline_date(baseline, latest)
         before = await _require_plan(source, programme, day, recorded_as_of)
         current = await _require_plan(source, programme, against, recorded_as_of)
-        return compare(baseline, before, current), current
+        # Re-baselining: the baseline adopted as current by `against` is measured against too.
+        chosen = current.current_baseline
+        adopted = None if chosen is None else await _require_plan(source, programme, chosen.as_of, recorded_as_of)
+        return compare(baseline, before, current, adopted), current
 
     async def actor_history(self, programme: str, actor: str, recorded_as_of: datetime) -> list[Revision]:
         """Every entry that changed the actor's plan, with the plan it left."""
