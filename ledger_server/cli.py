@@ -437,6 +437,11 @@ def cmd_history(session: Session) -> int:
     from projections.history import Revision
 
     programme, actor = session.args.programme, session.args.actor
+    if session.args.baselines or actor is None:
+        if actor is not None or not session.args.baselines:
+            raise InvalidInput("name an actor, or give --baselines for the baselines' history (not both)",
+                               field="actor")
+        return _baseline_history(session)
     as_of = None if session.args.as_of is None else _date(session.args.as_of, "as-of")
     recorded_as_of = session.recorded_as_of()
 
@@ -468,6 +473,35 @@ def cmd_history(session: Session) -> int:
         ["effective", "entry", "type", "wave", "planned", "status", "recorded", "source", "note / reason"], rows,
         max_width=48, flexible=["source", "note / reason"],
     ))
+    return 0
+
+
+def _baseline_history(session: Session) -> int:
+    from ledger_server import render
+    from projections.baseline_history import BaselineRevision
+
+    programme, recorded_as_of = session.args.programme, session.recorded_as_of()
+    as_of = None if session.args.as_of is None else _date(session.args.as_of, "as-of")
+
+    async def question(reader: Reader) -> list[BaselineRevision]:
+        await _require_programme(reader, programme)
+        return await reader.baseline_history(programme, recorded_as_of)
+
+    revisions = [r for r in session.ask(question) if as_of is None or r.effective <= as_of]
+    if session.output_format() == "json":
+        session.print(render.to_json(revisions))
+        return 0
+    headers = ["effective", "entry", "type", "baseline", "plan as of", "current baseline", "decided by", "source",
+               "note / reason"]
+    rows = [(r.effective, r.entry.entry_id, r.entry.type, r.name, r.as_of, r.current, r.entry.deciding_body,
+             r.entry.source.title if r.entry.source else None, r.note or r.entry.reason) for r in revisions]
+    if session.output_format() == "csv":
+        from ledger_server.csv_tables import to_csv
+
+        session.out.write(to_csv(headers, rows))
+        return 0
+    session.print(session.table(headers, [(*row[:7], row[7] or "(operational)", row[8]) for row in rows],
+                                max_width=48, flexible=["source", "note / reason"]))
     return 0
 
 
@@ -942,9 +976,12 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--json", action="store_true", help="print JSON instead of a table")
     sub.add_argument("--format", choices=["table", "json", "csv"], help="table (default), json, or csv")
     sub.add_argument("--wide", action="store_true", help="show every column in full (default: fit 100 columns)")
-    sub = command("history", cmd_history, "every revision of an actor's planned go-live", reads_only=True)
+    sub = command("history", cmd_history, "every revision of an actor's planned go-live, or of the baselines",
+                  reads_only=True)
     sub.add_argument("programme")
-    sub.add_argument("actor")
+    sub.add_argument("actor", nargs="?", help="the actor (or give --baselines)")
+    sub.add_argument("--baselines", action="store_true",
+                     help="every baseline named or adopted as the current one (re-baselining), instead of an actor")
     as_of_options(sub, "only the revisions in effect by this date (default all)")
     sub = command("log", cmd_log, "the audit trail: who recorded what, when, from which source", reads_only=True)
     sub.add_argument("--programme")

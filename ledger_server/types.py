@@ -20,6 +20,7 @@ from ledger.values import PlannedWindow as PlannedWindowValue
 from ledger.values import Source as SourceValue
 from ledger_server import proofs
 from projections import audit
+from projections import baseline_history as baseline_views
 from projections import compare as comparison_views
 from projections import history as history_views
 from projections import plan as views
@@ -84,6 +85,16 @@ class ActorRevision:
     planned: PlannedWindow | None
     status: str | None
     note: str | None
+
+
+@strawberry.type(description="One entry that named or adopted a baseline, and the current baseline it left.")
+class BaselineRevision:
+    entry: Annotated[LedgerEvent, strawberry.lazy("ledger_server.types")]
+    effective: date
+    name: str = strawberry.field(description="The baseline the entry names or adopts")
+    as_of: date | None = strawberry.field(description="The date of the plan that baseline stands for")
+    current: str | None = strawberry.field(description="The current (adopted) baseline right after the entry")
+    note: str | None = strawberry.field(description="Later corrections or retractions, or what a correction corrects")
 
 
 @strawberry.type(description="An organisation in the programme, as it stood on the as-of date.")
@@ -224,6 +235,12 @@ class Programme:
     def wave(self, id: strawberry.ID) -> Wave | None:
         return next((w for w in self.waves if w.id == id), None)
 
+    @strawberry.field(description="Every entry that named or adopted a baseline (re-baselining), in effective "
+                                  "order, as known at the query's recordedAsOf.")
+    async def baseline_history(self, info: strawberry.Info[LedgerContext, None]) -> list[BaselineRevision]:
+        revisions = await info.context.reader.baseline_history(str(self.id), self.recorded_as_of)
+        return [baseline_revision_of(r) for r in revisions]
+
 
 def _actor(view: views.ActorView, plan: views.ProgrammePlan) -> Actor:
     parent = plan.actor(view.parent) if view.parent else None
@@ -332,6 +349,12 @@ def event_of(entry: audit.LogEntry) -> LedgerEvent:
         retracted_by=strawberry.ID(entry.retracted_by) if entry.retracted_by else None,
         data=cast(JSON, entry.data),
     )
+
+
+def baseline_revision_of(revision: baseline_views.BaselineRevision) -> BaselineRevision:
+    """The GraphQL view of one baseline history row."""
+    return BaselineRevision(entry=event_of(revision.entry), effective=revision.effective, name=revision.name,
+                            as_of=revision.as_of, current=revision.current, note=revision.note)
 
 
 def revision_of(revision: history_views.Revision) -> ActorRevision:

@@ -1,10 +1,8 @@
 """How an actor's plan changed: every entry that moved its planned window, in effective order.
 
-A re-baselining (a baseline adopted as the current one) is listed in every actor's history:
-it changes what the actor's slip is measured against. Each row shows the actor's wave,
-planned window and status right after the entry took effect, as the ledger believes it at
-`recorded_as_of`. Entries that were later corrected or retracted stay in the list, marked,
-because an auditor must see what was once stated.
+Each row shows the actor's wave, planned window and status right after the entry took
+effect, as the ledger believes it at `recorded_as_of`. Entries that were later corrected
+or retracted stay in the list, marked, because an auditor must see what was once stated.
 """
 
 from __future__ import annotations
@@ -15,7 +13,7 @@ from datetime import date, datetime
 
 from ledger.application import RecordedEntry
 from ledger.belief import closed_target, stated_facts, target_seq
-from ledger.changes import BaselineAdopted, EntryCorrected, EntryRetracted
+from ledger.changes import EntryCorrected, EntryRetracted
 from ledger.timeline import FactKey, Timeline
 from ledger.values import PlannedWindow
 from projections.audit import AuditView, LogEntry
@@ -38,7 +36,7 @@ class Revision:
 def is_relevant(recorded: RecordedEntry, actor: str, timeline: Timeline) -> bool:
     """Whether the entry set the actor's own facts, or the window of the wave it was in then."""
     for (kind, subject, attribute), _value in stated_facts(recorded.entry, recorded.seq):
-        if (kind == "actor" and subject == actor) or (kind, attribute) == ("baseline", "adopted"):
+        if kind == "actor" and subject == actor:
             return True
         in_wave = timeline.value(("actor", actor, "wave"), recorded.entry.effective) == subject
         if kind == "wave" and attribute == "window" and in_wave:
@@ -67,10 +65,23 @@ def actor_history(
     return sorted(rows, key=lambda row: (row.effective, row.entry.position))
 
 
-def _revision(
-    recorded: RecordedEntry, audit: AuditView, timeline: Timeline, keys: list[FactKey], programme: str, actor: str,
-    recorded_as_of: datetime,
-) -> Revision:
+@dataclass(frozen=True)
+class Fate:
+    """Where an entry stands at a moment: its note, and the statement (seq, effective) it speaks for."""
+
+    view: LogEntry
+    seq: int
+    effective: date
+    note: str | None
+
+    @property
+    def shows_state(self) -> bool:
+        """Whether the row shows the state the entry left (not for an entry since corrected or retracted)."""
+        return not self.note or self.note.startswith("corrects")
+
+
+def fate_of(recorded: RecordedEntry, audit: AuditView, timeline: Timeline, recorded_as_of: datetime) -> Fate:
+    """The entry's later fate as known at `recorded_as_of`; a correction speaks for its target."""
     view = audit.get(recorded.entry_id)
     assert view is not None
     later = [e for e in view.corrected_by if _recorded_by_then(audit, e, recorded_as_of)]
@@ -87,12 +98,19 @@ def _revision(
         note = f"{'corrects' if isinstance(change, EntryCorrected) else 'retracts'} {change.target_entry}"
         seq = target_seq(change)
         effective = timeline.effective_of(seq) or effective
-    if note and not note.startswith("corrects"):
+    return Fate(view, seq, effective, note)
+
+
+def _revision(
+    recorded: RecordedEntry, audit: AuditView, timeline: Timeline, keys: list[FactKey], programme: str, actor: str,
+    recorded_as_of: datetime,
+) -> Revision:
+    fate = fate_of(recorded, audit, timeline, recorded_as_of)
+    view, effective, note = fate.view, fate.effective, fate.note
+    if not fate.shows_state:
         return Revision(view, effective, None, None, None, note)
-    if isinstance(change, BaselineAdopted):
-        note = change.describe()
     # The plan right after this entry took effect: a later entry of the same day is not its doing.
-    plan = assemble(programme, timeline.snapshot_of(keys, effective, through_seq=seq), effective, recorded_as_of)
+    plan = assemble(programme, timeline.snapshot_of(keys, effective, through_seq=fate.seq), effective, recorded_as_of)
     state = plan.actor(actor) if plan else None
     return Revision(
         view, effective, state.wave if state else None, state.planned if state else None,

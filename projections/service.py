@@ -18,6 +18,7 @@ import anyio
 from ledger.application import RecordedEntry
 from ledger.timeline import FactKey, Version
 from projections.audit import AuditView, LogEntry, LogPage, LogQuery
+from projections.baseline_history import BaselineRevision, baseline_history
 from projections.compare import Comparison, baseline_date, compare
 from projections.history import Revision, actor_history
 from projections.plan import END_OF_TIME, ProgrammePlan, assemble, known, require_actor
@@ -143,6 +144,13 @@ class ReadService:
         require_actor(await _require_plan(source, programme, END_OF_TIME, recorded_as_of), actor)
         log, audit = await source.programme_log(programme)
         return await self._compute(actor_history, log, audit, programme, actor, recorded_as_of)
+
+    async def baseline_history(self, programme: str, recorded_as_of: datetime) -> list[BaselineRevision]:
+        """Every entry that named or adopted a baseline, with the current baseline it left."""
+        source = self.model.source()
+        await _require_plan(source, programme, END_OF_TIME, recorded_as_of)
+        log, audit = await source.programme_log(programme)
+        return await self._compute(baseline_history, log, audit, programme, recorded_as_of)
 
     async def milestone_trend(
         self, programme: str, actors: list[str], waves: list[str], recorded_as_of: datetime, report_date: str,
