@@ -253,3 +253,23 @@ def test_the_new_types_are_recorded_through_their_own_mutations(store_url: str, 
     assert (actors["east-clinic"]["status"], actors["east-clinic"]["goLiveAt"]) == ("live", "22:00 Europe/Oslo")
     assert actors["east-clinic"]["plannedGoLive"]["at"] == "00:00 Europe/Oslo"
     assert plan["currentBaseline"]["name"] == "original plan"
+
+
+def test_a_bad_time_or_reschedule_through_graphql_names_the_field_and_writes_nothing(
+    store_url: str, tmp_path: Path,
+) -> None:
+    assert _ledger(store_url, "import", str(SAMPLE))[0] == 0
+    before = _ledger(store_url, "export")[1]
+    tokens = Tokens.create(store_url)
+    envelope = {"programmeId": "demo", "source": {"title": "Board minutes"}, "effective": "2020-07-01"}
+    with serve(store_url, tokens, public_reads=False) as api:
+        bad_zone = record(api.recorder, "recordGoLive", "GoLiveRecordedInput", {
+            **envelope, "actors": ["south-trust"], "at": "22:00 Nowhere/City"})
+        follows_wave = record(api.recorder, "rescheduleGoLive", "GoLiveRescheduledInput", {
+            **envelope, "actor": "north-trust",
+            "window": {"earliest": "2022-06-01", "latest": "2022-06-30", "precision": "MONTH", "label": "June"}})
+    assert (bad_zone["code"], bad_zone["field"]) == ("INVALID_INPUT", "at"), bad_zone
+    assert "'Nowhere/City' is not a known IANA time zone" in bad_zone["message"]
+    assert (follows_wave["code"], follows_wave["field"]) == ("INVARIANT_VIOLATED", "actor"), follows_wave
+    assert "follows its wave" in follows_wave["message"]
+    assert _ledger(store_url, "export")[1] == before
