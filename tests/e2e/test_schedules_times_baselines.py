@@ -273,3 +273,20 @@ def test_a_bad_time_or_reschedule_through_graphql_names_the_field_and_writes_not
     assert (follows_wave["code"], follows_wave["field"]) == ("INVARIANT_VIOLATED", "actor"), follows_wave
     assert "follows its wave" in follows_wave["message"]
     assert _ledger(store_url, "export")[1] == before
+
+
+def test_a_postgresql_rebuild_gives_the_same_answers(postgres_url: str, tmp_path: Path) -> None:
+    """The new fact values (own windows, times of day, adoptions) survive the rebuild's COPY path."""
+    history = tmp_path / "story.jsonl"
+    history.write_text(SAMPLE.read_text(encoding="utf-8") + "".join(_line(e) + "\n" for e in STORY), encoding="utf-8")
+    assert _ledger(postgres_url, "import", str(history))[0] == 0
+    tokens = Tokens.create(postgres_url)
+    variables = {"id": "demo", "baseline": "plan 2024", "against": "2025-08-01"}
+    with serve(postgres_url, tokens, public_reads=False) as api:
+        projected = (api.reader.data(PLAN, {"id": "demo", "asOf": "2024-09-01"}), api.reader.data(COMPARE, variables))
+    code, _out, err = _ledger(postgres_url, "rebuild")
+    assert code == 0, err
+    with serve(postgres_url, tokens, public_reads=False) as api:
+        rebuilt = (api.reader.data(PLAN, {"id": "demo", "asOf": "2024-09-01"}), api.reader.data(COMPARE, variables))
+    assert rebuilt == projected
+    assert rebuilt[0]["programme"]["currentBaseline"]["name"] == "plan 2024"
