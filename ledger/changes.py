@@ -287,22 +287,23 @@ class GoLiveScheduled(Change):
 
     MUTATION: ClassVar[str] = "scheduleGoLive"
     FAMILIES: ClassVar[tuple[str, ...]] = ("actor",)
+    MODE: ClassVar[str] = SCHEDULED  # the schedule mode, and so the status, this entry leaves
 
     actor: Slug
     window: PlannedWindow
 
     def facts(self, seq: int) -> list[Fact]:
-        return [(("actor", self.actor, "schedule"), Schedule(SCHEDULED, self.window))]
+        return [(("actor", self.actor, "schedule"), Schedule(self.MODE, self.window))]
 
     def references(self) -> list[Reference]:
         return [("actor", self.actor, "actor")]
 
     def describe(self) -> str:
-        return f"{self.actor} scheduled for {self.window}"
+        return f"{self.actor} {self.MODE} for {self.window}"
 
 
 @dataclass(frozen=True)
-class GoLiveRescheduled(Change):
+class GoLiveRescheduled(GoLiveScheduled):
     """An actor's own planned window (not its wave's) moves, earlier or later (its status: rescheduled).
 
     Checked: the actor must already be planned on a window of its own or unscheduled; an actor
@@ -310,19 +311,7 @@ class GoLiveRescheduled(Change):
     """
 
     MUTATION: ClassVar[str] = "rescheduleGoLive"
-    FAMILIES: ClassVar[tuple[str, ...]] = ("actor",)
-
-    actor: Slug
-    window: PlannedWindow
-
-    def facts(self, seq: int) -> list[Fact]:
-        return [(("actor", self.actor, "schedule"), Schedule(RESCHEDULED, self.window))]
-
-    def references(self) -> list[Reference]:
-        return [("actor", self.actor, "actor")]
-
-    def describe(self) -> str:
-        return f"{self.actor} rescheduled to {self.window}"
+    MODE: ClassVar[str] = RESCHEDULED
 
 
 @dataclass(frozen=True)
