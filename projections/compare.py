@@ -26,7 +26,6 @@ from projections.plan import (
     ActorView,
     ProgrammePlan,
     WaveView,
-    days_overdue,
 )
 
 EARLY, ON_TIME, LATE = "early", "on time", "late"
@@ -203,9 +202,8 @@ def _wave_rows(baseline: ProgrammePlan, current: ProgrammePlan, adopted: Program
         before = baseline.wave(wave.id)
         emptied = before is not None and bool(before.actors) and not wave.actors
         actual = wave_actual(wave, current)
-        # A wave is overdue while its latest day has passed and it is not wholly live.
-        overdue = None if actual or emptied else days_overdue(wave.planned, current.as_of)
-        seen = _Observed(wave.planned, actual, None, emptied, overdue)
+        # Overdue as the plan says: its latest day has passed and none of its actors is live.
+        seen = _Observed(wave.planned, actual, None, emptied, wave.days_overdue)
         then = adopted.wave(wave.id) if adopted else None
         in_adopted = None if adopted is None else _Adopted(then.planned if then else None)
         rows.append(_row(wave.id, wave.code, wave.id, before.planned if before else None, seen, in_adopted))
