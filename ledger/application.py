@@ -20,14 +20,13 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
 from ledger import append_only, leaves, roles
-from ledger.codec import content_digest, encode_entry
 from ledger.digest import ProvableLog
 from ledger.entry import Entry, entry_id
 from ledger.errors import Contention, ImportRejected, LedgerError, LineError, OutcomeUnknown
 from ledger.outage import cause_of, is_store_failure, never_connected, probe, unavailable
 from ledger.programme import ProgrammeLedger, programme_id
 from ledger.settings import StoreLocation, store_location
-from ledger.stored import decode_stored_entry
+from ledger.stored import decode_stored_entry, decode_stored_state
 
 SNAPSHOT_MIN_EVENTS = 100
 # Attempts when another process appends to the same programme first; with the backoff
@@ -52,7 +51,7 @@ class EntryAsJSON(Transcoding):
     name = "ledger_entry"
 
     def encode(self, obj: Entry) -> dict[str, Any]:
-        return encode_entry(obj)
+        return obj.stored_form
 
     def decode(self, data: dict[str, Any]) -> Entry:
         return decode_stored_entry(data)
@@ -68,7 +67,7 @@ class Receipt:
     position: int | None = None  # global log position; None when it was already present
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RecordedEntry:
     """An entry as stored: its place in the log, when it was recorded, and its content."""
 
@@ -235,13 +234,13 @@ class LedgerApplication(Application[UUID]):
     def _check_one(self, entry: Entry, programmes: dict[str, ProgrammeLedger], events: list[Any]) -> Receipt:
         programme = programmes.get(entry.programme) or self._load(entry.programme)
         if programme is None:
-            programme = ProgrammeLedger.open(entry, content_digest(entry))
+            programme = ProgrammeLedger.open(entry, entry.content_digest)
             programmes[entry.programme] = programme
             events.extend(programme.collect_events())
             return Receipt(entry_id(entry.programme, 1), 1, added=True)
         programmes[entry.programme] = programme
         entry = programme.resolve(entry)
-        digest = content_digest(entry)
+        digest = entry.content_digest
         seq = programme.existing(entry, digest)
         if seq is not None:
             return Receipt(entry_id(entry.programme, seq), seq, added=False)
@@ -312,17 +311,16 @@ class LedgerApplication(Application[UUID]):
         """Up to `limit` entries with a log position greater than `after`, in order."""
         with self._reaching_the_store():
             notifications = self.recorder.select_notifications(start=after + 1, limit=limit)
+        plain = self.mapper.cipher is None and self.mapper.compressor is None
         found = []
         for notification in notifications:
-            event: Any = self.mapper.to_domain_event(notification)
-            found.append(
-                RecordedEntry(
-                    position=notification.id,
-                    seq=event.originator_version,
-                    recorded_at=event.timestamp,
-                    entry=event.entry,
-                )
-            )
+            if plain:
+                recorded_at, entry = decode_stored_state(notification.state)
+            else:
+                event: Any = self.mapper.to_domain_event(notification)
+                recorded_at, entry = event.timestamp, event.entry
+            found.append(RecordedEntry(position=notification.id, seq=notification.originator_version,
+                                       recorded_at=recorded_at, entry=entry))
         return found
 
     def read_all(

@@ -47,6 +47,19 @@ class ActorKind(StrEnum):
     OTHER = "other"
 
 
+# What each kind means, for the GraphQL enum and the docs.
+ACTOR_KIND_HELP: dict[ActorKind, str] = {
+    ActorKind.REGIONAL_HEALTH_AUTHORITY: "A regional health authority (RHF) that owns health trusts.",
+    ActorKind.HEALTH_TRUST: "A health trust (HF) running one or more hospitals.",
+    ActorKind.HOSPITAL: "A single hospital, where it goes live apart from its trust.",
+    ActorKind.MUNICIPALITY: "A municipality (its health and care services).",
+    ActorKind.GP_OFFICE: "A general practitioner's office.",
+    ActorKind.EMERGENCY_CLINIC: "An emergency clinic (legevakt), often shared by several municipalities.",
+    ActorKind.PRIVATE: "A private provider working under agreement with the public services.",
+    ActorKind.OTHER: "Any other organisation taking part in the rollout.",
+}
+
+
 @dataclass(frozen=True)
 class Schedule:
     """How an actor's go-live is planned: with its wave, on its own window, or not at all."""
@@ -64,6 +77,7 @@ class GoLive:
 
 
 _REGISTRY: dict[str, type[Change]] = {}  # every entry type by name, filled as classes are defined
+_GENERATION = [0]  # counts registrations, so hot caches can tell the registry changed cheaply
 
 
 class Change:
@@ -83,7 +97,15 @@ class Change:
     STANDALONE: ClassVar[bool] = False  # may only stand alone, never inside a decision
     ROLE: ClassVar[str] = "recorder"  # the token role that may record it, wherever it appears
     NON_EMPTY: ClassVar[tuple[str, ...]] = ()  # list fields that must name at least one item
-    # Its help text, for the GraphQL schema and the docs, is the class docstring.
+    # Its help text, for the GraphQL schema and the docs, is the class docstring; each field's
+    # is in FIELD_HELP, merged along the class's bases, so the ids below are described once.
+    FIELD_HELP: ClassVar[Mapping[str, str]] = {
+        "actor": "The actor's id (a lower-case slug, as registered by ActorRegistered).",
+        "wave": "The wave's id (a lower-case slug, as planned by WavePlanned).",
+        "deliverable": "The deliverable's id (a lower-case slug, as planned by DeliverablePlanned).",
+        "reserve": "The reserve's id (a lower-case slug, as established by ReserveEstablished).",
+        "allocation": "The allocation's id (a lower-case slug, as made by AllocationMade).",
+    }
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -92,10 +114,14 @@ class Change:
             raise TypeError(f"entry type {cls.TYPE} must declare MUTATION, the name of its GraphQL mutation")
         if not (cls.__doc__ or "").strip() or cls.__doc__ == Change.__doc__:
             raise TypeError(f"entry type {cls.TYPE} needs a docstring: it is the type's help text")
+        if missing := [name for name in _own_fields(cls) if name not in field_help(cls)]:
+            raise TypeError(f"entry type {cls.TYPE} needs FIELD_HELP for {', '.join(missing)}: "
+                            "it is the fields' help text")
         known = _REGISTRY.get(cls.TYPE)
         if known is not None and known.__qualname__ != cls.__qualname__:
             raise TypeError(f"entry type {cls.TYPE} is already defined by {known.__module__}.{known.__qualname__}")
         _REGISTRY[cls.TYPE] = cls
+        _GENERATION[0] += 1
 
     def facts(self, seq: int) -> list[Fact]:
         """The facts this change asserts when recorded as entry `seq`."""
@@ -110,6 +136,21 @@ class Change:
         return self.TYPE
 
 
+def field_help(cls: type) -> dict[str, str]:
+    """Each field's help text, a subclass's FIELD_HELP overriding its bases'."""
+    merged: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        merged.update(vars(klass).get("FIELD_HELP", {}))
+    return merged
+
+
+def _own_fields(cls: type) -> list[str]:
+    """The fields a class body declares (it is not a dataclass yet when subclassing runs)."""
+    annotations: dict[str, object] = vars(cls).get("__annotations__", {})
+    return [name for name, hint in annotations.items()
+            if not (hint if isinstance(hint, str) else repr(hint)).removeprefix("typing.").startswith("ClassVar")]
+
+
 # -- programme -------------------------------------------------------------------------
 
 
@@ -120,6 +161,14 @@ class ProgrammeRegistered(Change):
     MUTATION: ClassVar[str] = "registerProgramme"
     FAMILIES: ClassVar[tuple[str, ...]] = ("programme",)
     STANDALONE: ClassVar[bool] = True
+    FIELD_HELP: ClassVar[Mapping[str, str]] = {
+        "name": "The programme's name as its owner writes it.",
+        "owner": "The organisation that owns the programme.",
+        "description": "What the programme delivers, in a sentence or two; null when not given.",
+        "strategic_goal": "The strategic goal the programme serves; null when not given.",
+        "segment": "The portfolio segment or category the owner files it under; null when not given.",
+        "contact": "Who answers for the programme; null when not given.",
+    }
 
     name: Text
     owner: Text
@@ -141,6 +190,12 @@ class StatusAssessed(Change):
 
     MUTATION: ClassVar[str] = "assessStatus"
     FAMILIES: ClassVar[tuple[str, ...]] = ("programme",)
+    FIELD_HELP: ClassVar[Mapping[str, str]] = {
+        "status": "The overall status in the assessor's words, such as \"Some challenges\".",
+        "risk": "The overall risk level in the assessor's words, such as \"Medium\".",
+        "summary": "The assessment's summary; null when not given.",
+        "risks": "The named risks, most important first; empty when none were listed.",
+    }
 
     status: Text
     risk: Text
@@ -163,6 +218,13 @@ class ActorRegistered(Change):
 
     MUTATION: ClassVar[str] = "registerActor"
     FAMILIES: ClassVar[tuple[str, ...]] = ("actor",)
+    FIELD_HELP: ClassVar[Mapping[str, str]] = {
+        "actor": "The new actor's id, a lower-case slug unique within the programme.",
+        "name": "The organisation's name.",
+        "kind": "What sort of organisation it is.",
+        "parent": "The id of the actor it belongs to (a trust's regional authority); null when it stands alone.",
+        "county": "The county it lies in; null when not given.",
+    }
 
     actor: Slug
     name: Text
@@ -224,6 +286,9 @@ class ActorAssignedToWave(Change):
 
     MUTATION: ClassVar[str] = "assignActorToWave"
     FAMILIES: ClassVar[tuple[str, ...]] = ("actor",)
+    FIELD_HELP: ClassVar[Mapping[str, str]] = {
+        "wave": "The id of the wave whose go-live the actor now follows.",
+    }
 
     actor: Slug
     wave: Slug
@@ -247,6 +312,9 @@ class ActorMovedToWave(ActorAssignedToWave):
 
     MUTATION: ClassVar[str] = "moveActorToWave"
     FAMILIES: ClassVar[tuple[str, ...]] = ("actor",)
+    FIELD_HELP: ClassVar[Mapping[str, str]] = {
+        "from_wave": "The id of the wave the actor leaves; null when the source does not say.",
+    }
 
     from_wave: Slug | None = None
 
@@ -264,6 +332,10 @@ class GoLivePostponed(Change):
 
     MUTATION: ClassVar[str] = "postponeGoLive"
     FAMILIES: ClassVar[tuple[str, ...]] = ("actor",)
+    FIELD_HELP: ClassVar[Mapping[str, str]] = {
+        "window": "The actor's own new go-live window; null when it is put off with no date at all (unscheduled).",
+        "wave": "The id of the wave the actor was planned with, when the source names it; null otherwise.",
+    }
 
     actor: Slug
     window: PlannedWindow | None
@@ -288,6 +360,9 @@ class GoLiveScheduled(Change):
     MUTATION: ClassVar[str] = "scheduleGoLive"
     FAMILIES: ClassVar[tuple[str, ...]] = ("actor",)
     MODE: ClassVar[str] = SCHEDULED  # the schedule mode, and so the status, this entry leaves
+    FIELD_HELP: ClassVar[Mapping[str, str]] = {
+        "window": "The actor's own go-live window, outside any wave.",
+    }
 
     actor: Slug
     window: PlannedWindow
@@ -324,6 +399,9 @@ class ActorRestoredToWave(Change):
 
     MUTATION: ClassVar[str] = "restoreActorToWave"
     FAMILIES: ClassVar[tuple[str, ...]] = ("actor",)
+    FIELD_HELP: ClassVar[Mapping[str, str]] = {
+        "wave": "The id of the wave the actor follows again: the wave it was in when taken off its plan.",
+    }
 
     actor: Slug
     wave: Slug
@@ -345,6 +423,12 @@ class GoLiveRecorded(Change):
     MUTATION: ClassVar[str] = "recordGoLive"
     NON_EMPTY: ClassVar[tuple[str, ...]] = ("actors",)
     FAMILIES: ClassVar[tuple[str, ...]] = ("actor",)
+    FIELD_HELP: ClassVar[Mapping[str, str]] = {
+        "actors": "The ids of the actors that went live, at least one.",
+        "wave": "The id of the wave they went live in; null when they went live outside a wave.",
+        "at": "The local time of day and IANA time zone of the go-live, \"22:00 Europe/Oslo\"; null when the "
+              "source gave only the day.",
+    }
 
     actors: tuple[Slug, ...]
     wave: Slug | None = None
@@ -369,6 +453,12 @@ class WavePlanned(Change):
 
     MUTATION: ClassVar[str] = "planWave"
     FAMILIES: ClassVar[tuple[str, ...]] = ("wave",)
+    FIELD_HELP: ClassVar[Mapping[str, str]] = {
+        "wave": "The new wave's id, a lower-case slug unique within the programme.",
+        "code": "The wave's short code as the programme uses it, such as \"PD5\".",
+        "window": "When the wave is planned to go live.",
+        "name": "The wave's longer name; null when it has none.",
+    }
 
     wave: Slug
     code: Text
@@ -391,6 +481,9 @@ class WaveRescheduled(Change):
 
     MUTATION: ClassVar[str] = "rescheduleWave"
     FAMILIES: ClassVar[tuple[str, ...]] = ("wave",)
+    FIELD_HELP: ClassVar[Mapping[str, str]] = {
+        "window": "The wave's new planned go-live window; actors that follow the wave move with it.",
+    }
 
     wave: Slug
     window: PlannedWindow
@@ -414,6 +507,11 @@ class DeliverablePlanned(Change):
 
     MUTATION: ClassVar[str] = "planDeliverable"
     FAMILIES: ClassVar[tuple[str, ...]] = ("deliverable",)
+    FIELD_HELP: ClassVar[Mapping[str, str]] = {
+        "deliverable": "The new deliverable's id, a lower-case slug unique within the programme.",
+        "name": "What is to be delivered, such as \"Contract signed\".",
+        "window": "When it is planned to be complete.",
+    }
 
     deliverable: Slug
     name: Text
@@ -435,6 +533,9 @@ class DeliverableRescheduled(Change):
 
     MUTATION: ClassVar[str] = "rescheduleDeliverable"
     FAMILIES: ClassVar[tuple[str, ...]] = ("deliverable",)
+    FIELD_HELP: ClassVar[Mapping[str, str]] = {
+        "window": "The deliverable's new planned window.",
+    }
 
     deliverable: Slug
     window: PlannedWindow
@@ -477,6 +578,11 @@ class ReserveEstablished(Change):
 
     MUTATION: ClassVar[str] = "establishReserve"
     FAMILIES: ClassVar[tuple[str, ...]] = ("reserve",)
+    FIELD_HELP: ClassVar[Mapping[str, str]] = {
+        "reserve": "The new reserve's id, a lower-case slug unique within the programme.",
+        "name": "The reserve's name, such as \"Risk reserve\".",
+        "total": "The reserve's total in NOK (at most two decimals, not negative).",
+    }
 
     reserve: Slug
     name: Text
@@ -498,6 +604,9 @@ class ReserveChanged(Change):
 
     MUTATION: ClassVar[str] = "changeReserve"
     FAMILIES: ClassVar[tuple[str, ...]] = ("reserve",)
+    FIELD_HELP: ClassVar[Mapping[str, str]] = {
+        "total": "The reserve's new total in NOK; it may not fall below what is allocated from it.",
+    }
 
     reserve: Slug
     total: Decimal
@@ -518,6 +627,13 @@ class AllocationMade(Change):
 
     MUTATION: ClassVar[str] = "makeAllocation"
     FAMILIES: ClassVar[tuple[str, ...]] = ("allocation",)
+    FIELD_HELP: ClassVar[Mapping[str, str]] = {
+        "allocation": "The new allocation's id, a lower-case slug unique within the programme.",
+        "reserve": "The id of the reserve the money comes from.",
+        "purpose": "What the money is for.",
+        "amount": "The amount set aside in NOK; it may not exceed what remains of the reserve.",
+        "actors": "The ids of the actors the money is for; empty when it concerns the programme as a whole.",
+    }
 
     allocation: Slug
     reserve: Slug
@@ -545,6 +661,9 @@ class AllocationRevised(Change):
 
     MUTATION: ClassVar[str] = "reviseAllocation"
     FAMILIES: ClassVar[tuple[str, ...]] = ("allocation",)
+    FIELD_HELP: ClassVar[Mapping[str, str]] = {
+        "amount": "The allocation's new amount in NOK (replaces the old one, not added to it).",
+    }
 
     allocation: Slug
     amount: Decimal
@@ -565,6 +684,9 @@ class AllocationReleased(Change):
 
     MUTATION: ClassVar[str] = "releaseAllocation"
     FAMILIES: ClassVar[tuple[str, ...]] = ("allocation",)
+    FIELD_HELP: ClassVar[Mapping[str, str]] = {
+        "amount": "The amount paid out in NOK, added to what was released before; never more than the allocation.",
+    }
 
     allocation: Slug
     amount: Decimal
@@ -585,6 +707,9 @@ class CostRecorded(Change):
 
     MUTATION: ClassVar[str] = "recordCost"
     FAMILIES: ClassVar[tuple[str, ...]] = ("allocation",)
+    FIELD_HELP: ClassVar[Mapping[str, str]] = {
+        "amount": "The cost booked in NOK, added to the allocation's costs so far.",
+    }
 
     allocation: Slug
     amount: Decimal
@@ -608,6 +733,13 @@ class StatementRecorded(Change):
 
     MUTATION: ClassVar[str] = "recordStatement"
     FAMILIES: ClassVar[tuple[str, ...]] = ("statement",)
+    FIELD_HELP: ClassVar[Mapping[str, str]] = {
+        "kind": "What sort of statement it is, a lower-case slug such as \"statement\", \"audit\" or \"finding\".",
+        "title": "The statement's title.",
+        "summary": "What it says, in short.",
+        "by": "Who made it, such as \"User committees\"; null when not given.",
+        "actors": "The ids of the actors it concerns; empty when it concerns the programme as a whole.",
+    }
 
     kind: Slug
     title: Text
@@ -632,6 +764,11 @@ class BaselineNamed(Change):
     MUTATION: ClassVar[str] = "nameBaseline"
     ROLE: ClassVar[str] = "admin"
     FAMILIES: ClassVar[tuple[str, ...]] = ("baseline",)
+    FIELD_HELP: ClassVar[Mapping[str, str]] = {
+        "name": "The baseline's name, such as \"original plan\"; comparisons name it.",
+        "as_of": "The date whose plan the baseline freezes: the plan as of that day, as recorded at comparison time.",
+        "description": "Why this plan is a baseline; null when not given.",
+    }
 
     name: Text
     as_of: date
@@ -655,6 +792,9 @@ class BaselineAdopted(Change):
     MUTATION: ClassVar[str] = "adoptBaseline"
     ROLE: ClassVar[str] = "admin"
     FAMILIES: ClassVar[tuple[str, ...]] = ("baseline",)
+    FIELD_HELP: ClassVar[Mapping[str, str]] = {
+        "name": "The name of the baseline adopted as the current one (named earlier by BaselineNamed).",
+    }
 
     name: Text
 
@@ -679,6 +819,10 @@ class DecisionRecorded(Change):
     MUTATION: ClassVar[str] = "recordDecision"
     NON_EMPTY: ClassVar[tuple[str, ...]] = ("changes",)
     STANDALONE: ClassVar[bool] = True
+    FIELD_HELP: ClassVar[Mapping[str, str]] = {
+        "title": "The decision's title, such as the board item's heading.",
+        "changes": "The changes the decision makes, at least one; all are recorded or none.",
+    }
 
     title: Text
     changes: tuple[Change, ...]
@@ -709,6 +853,12 @@ class EntryCorrected(Change):
     MUTATION: ClassVar[str] = "correctEntry"
     ROLE: ClassVar[str] = "admin"
     STANDALONE: ClassVar[bool] = True
+    FIELD_HELP: ClassVar[Mapping[str, str]] = {
+        "replacement": "The entry's corrected content, of the same type as the original.",
+        "target_entry": "The id of the entry corrected (programme:sequence); give this or target_key.",
+        "target_key": "The idempotency key of the entry corrected; give this or target_entry.",
+        "effective": "The corrected entry's effective date; null keeps the original's.",
+    }
 
     replacement: Change
     target_entry: Text | None = None
@@ -729,6 +879,10 @@ class EntryRetracted(Change):
     MUTATION: ClassVar[str] = "retractEntry"
     ROLE: ClassVar[str] = "admin"
     STANDALONE: ClassVar[bool] = True
+    FIELD_HELP: ClassVar[Mapping[str, str]] = {
+        "target_entry": "The id of the entry withdrawn (programme:sequence); give this or target_key.",
+        "target_key": "The idempotency key of the entry withdrawn; give this or target_entry.",
+    }
 
     target_entry: Text | None = None
     target_key: Text | None = None
@@ -748,6 +902,11 @@ def change_types() -> Mapping[str, type[Change]]:
 def registry_key() -> tuple[type[Change], ...]:
     """What is registered now, for caches of things derived from the declarations."""
     return tuple(_REGISTRY.values())
+
+
+def registry_generation() -> int:
+    """A number that changes whenever an entry type is registered (cheaper than `registry_key`)."""
+    return _GENERATION[0]
 
 
 def fact_families() -> tuple[str, ...]:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
+from typing import Any
 
 from ledger.changes import Change
 from ledger.values import Source
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Provenance:
     """Who decided, from which document, why, and who recorded it."""
 
@@ -42,6 +44,22 @@ class Entry:
     def type(self) -> str:
         """The entry type's name, such as `GoLiveRecorded`."""
         return self.change.TYPE
+
+    # An entry is immutable, so its JSON form and its content digest are computed once: an
+    # import needs them for the idempotency check, the event store and every snapshot.
+    @cached_property
+    def stored_form(self) -> dict[str, Any]:
+        """The entry in the import/export JSON form (shared: copy it before changing it)."""
+        from ledger.codec import encode_entry  # the codec imports this module
+
+        return encode_entry(self)
+
+    @cached_property
+    def content_digest(self) -> str:
+        """A hash of what the client said (see `ledger.codec.content_digest`)."""
+        from ledger.codec import content_digest
+
+        return content_digest(self)
 
 
 def entry_id(programme: str, seq: int) -> str:

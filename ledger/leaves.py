@@ -242,12 +242,12 @@ class LeafStore:
                  v.first_bad_position),
             )
 
-    def last_verification(self) -> Verification | None:
-        """The newest recorded `ledger verify` outcome, if any."""
+    def last_verification(self, *, held: bool = False) -> Verification | None:
+        """The newest recorded `ledger verify` outcome (with `held`, the newest that found no fault), if any."""
         with self.recorder.datastore.transaction(commit=False) as cursor:
             cursor.execute(
                 f"SELECT verified_at, tree_size, last_position, root_hash, ok, first_bad_position "
-                f"FROM {self.verifications} ORDER BY id DESC LIMIT 1"
+                f"FROM {self.verifications} {'WHERE ok' if held else ''} ORDER BY id DESC LIMIT 1"
             )
             row = cursor.fetchone()
         if row is None:

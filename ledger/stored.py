@@ -7,7 +7,7 @@ to build the objects, which msgspec does from the types' own annotations, in C.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import msgspec
@@ -65,3 +65,35 @@ def _nested(kind: type, value: Any) -> Any:
     if kind is LocalTime:  # stored as its string, "22:00 Europe/Oslo", validated when written
         return parse_local_time(value, "at")
     raise NotImplementedError(f"no stored form for {kind!r}")
+
+
+# -- a stored event's state, read without eventsourcing's mapper -------------------------------
+#
+# The event store keeps each event's state as eventsourcing's JSON transcoder wrote it, custom
+# types boxed as {"_type_": ..., "_data_": ...}. Catching up reads every event of the log; going
+# through the mapper costs more than everything the read models do with the entry, so events
+# whose state is plain JSON (no cipher, no compression) are decoded here in one msgspec pass.
+
+
+class _Timestamp(msgspec.Struct):
+    data: datetime = msgspec.field(name="_data_")
+
+
+class _Boxed(msgspec.Struct):
+    data: dict[str, Any] = msgspec.field(name="_data_")
+
+
+class StoredState(msgspec.Struct):
+    """The parts of a Recorded or Opened event's state that the read side needs."""
+
+    timestamp: _Timestamp
+    entry: _Boxed
+
+
+_STATE = msgspec.json.Decoder(StoredState)
+
+
+def decode_stored_state(state: bytes) -> tuple[datetime, Entry]:
+    """The recording time and the entry of an event's stored state (see above)."""
+    decoded = _STATE.decode(state)
+    return decoded.timestamp.data, decode_stored_entry(decoded.entry.data)

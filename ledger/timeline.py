@@ -11,20 +11,21 @@ the read side's bitemporal index adds the recorded-time axis on top of the same 
 from __future__ import annotations
 
 import sys
-from bisect import bisect_left, bisect_right, insort
-from collections.abc import Iterable, Iterator
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from ledger.belief import FactChanges
 
 FactKey = tuple[str, str, str]
+V = TypeVar("V")
 LAST_SEQ = sys.maxsize  # sorts after every real entry sequence on the same day
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Version:
     """One value of a fact key, asserted by entry `seq` with effect from `effective`."""
 
@@ -38,15 +39,43 @@ class Version:
         return (self.effective, self.seq)
 
 
-def _order(version: Version) -> tuple[date, int]:
-    return version.order
+# A key's versions in (effective, seq) order, with their sort keys alongside so that
+# lookups bisect plain tuples in C.
+Orders = list[tuple[date, int]]
+
+
+def in_force(
+    orders: Orders, versions: Sequence[V], day: date, through_seq: int = LAST_SEQ,
+    believed: Callable[[V], bool] | None = None,
+) -> V | None:
+    """The version in force on `day`: the last by (effective, seq) on or before it that is believed.
+
+    The one lookup of "the version in force": the write side's time line asks it with every
+    version believed; the read side's bitemporal index passes `believed` for the recorded-time
+    axis ("was this version held at T?"). `orders[i]` is the sort key of `versions[i]`.
+    """
+    index = bisect_right(orders, (day, through_seq))
+    if believed is None:
+        return versions[index - 1] if index else None
+    while index:
+        index -= 1
+        if believed(versions[index]):
+            return versions[index]
+    return None
+
+
+def insert_version(orders: Orders, versions: list[V], order: tuple[date, int], version: V) -> None:
+    """Put a version in its place: after every version of the same (effective, seq) already there."""
+    place = bisect_right(orders, order)
+    orders.insert(place, order)
+    versions.insert(place, version)
 
 
 class Timeline:
     """The versions of every fact key, kept sorted so that lookups bisect."""
 
     def __init__(self) -> None:
-        self._versions: dict[FactKey, list[Version]] = {}
+        self._versions: dict[FactKey, tuple[Orders, list[Version]]] = {}
         self._by_seq: dict[int, list[tuple[FactKey, Version]]] = {}
         self._attributes: dict[tuple[str, str], set[str]] = {}
         self._effective: dict[int, date] = {}  # each believed entry's current effective date
@@ -68,20 +97,25 @@ class Timeline:
         self._effective[seq] = effective
         for key, value in facts:
             version = Version(effective, seq, value)
-            insort(self._versions.setdefault(key, []), version, key=_order)
-            self._attributes.setdefault(key[:2], set()).add(key[2])
+            self._insert(key, version)
             added.append((key, version))
+
+    def _insert(self, key: FactKey, version: Version) -> None:
+        orders, versions = self._versions.setdefault(key, ([], []))
+        insert_version(orders, versions, version.order, version)
+        self._attributes.setdefault(key[:2], set()).add(key[2])
 
     def remove(self, seq: int) -> list[tuple[FactKey, Version]]:
         """Take out every fact of entry `seq` (a retraction or the old side of a correction)."""
         removed = self._by_seq.pop(seq, [])
         self._effective.pop(seq, None)
         for key, version in removed:
-            versions = self._versions[key]
+            orders, versions = self._versions[key]
             # By identity, found by bisection: equal-valued versions may exist, and comparing
             # values from the front of a long list made every rollback linear.
-            start = bisect_left(versions, version.order, key=_order)
+            start = bisect_left(orders, version.order)
             index = next(i for i in range(start, len(versions)) if versions[i] is version)
+            del orders[index]
             del versions[index]
             if not versions:
                 del self._versions[key]
@@ -92,19 +126,15 @@ class Timeline:
         """Put back what `remove` returned (used to roll back a rejected change)."""
         self.remove(seq)
         for key, version in removed:
-            insort(self._versions.setdefault(key, []), version, key=_order)
-            self._attributes.setdefault(key[:2], set()).add(key[2])
+            self._insert(key, version)
         if removed:
             self._by_seq[seq] = removed
             self._effective[seq] = removed[0][1].effective
 
     def at(self, key: FactKey, day: date, through_seq: int = LAST_SEQ) -> Version | None:
         """The version of `key` in force on `day` (counting entries up to `through_seq` that day)."""
-        versions = self._versions.get(key)
-        if not versions:
-            return None
-        index = bisect_right(versions, (day, through_seq), key=_order)
-        return versions[index - 1] if index else None
+        history = self._versions.get(key)
+        return None if history is None else in_force(history[0], history[1], day, through_seq)
 
     def value(self, key: FactKey, day: date) -> object:
         """The value of `key` on `day`, or None."""
@@ -113,7 +143,8 @@ class Timeline:
 
     def versions(self, key: FactKey) -> list[Version]:
         """All versions of `key`, oldest effective first."""
-        return list(self._versions.get(key, ()))
+        history = self._versions.get(key)
+        return [] if history is None else list(history[1])
 
     def attributes(self, kind: str, subject: str) -> set[str]:
         """The attribute names that hold facts for a subject."""

@@ -14,7 +14,7 @@ from datetime import time as clock_time
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from ledger.errors import InvalidInput
@@ -168,7 +168,21 @@ class Precision(StrEnum):
     WINDOW = "window"
 
 
-@dataclass(frozen=True)
+# What each precision means, for the GraphQL enum and the docs (help text lives with the values).
+PRECISION_HELP: dict[Precision, str] = {
+    Precision.DAY: "One day: earliest and latest are the same date (\"2024-04-27\").",
+    Precision.MONTH: "A calendar month: its first and last day (\"2024-10\", \"February 2025\").",
+    Precision.QUARTER: "A calendar quarter: its first and last day (\"2024-Q3\").",
+    Precision.HALF: "A half year, January-June or July-December (\"2024-H1\").",
+    Precision.SEASON: "A season as the source named it (\"autumn 2024\", \"after the summer\"); "
+                      "a bound may be missing.",
+    Precision.YEAR: "A calendar year: 1 January to 31 December (\"2024\").",
+    Precision.WINDOW: "Any other span the source gave, such as \"October/November 2024\" or "
+                      "\"before summer 2024\" (one bound may be missing).",
+}
+
+
+@dataclass(frozen=True, slots=True)
 class PlannedWindow:
     """A planned date as the source gave it: bounds, precision and the source's own words.
 
@@ -182,6 +196,15 @@ class PlannedWindow:
     precision: Precision
     label: str
     at: LocalTime | None = None
+
+    FIELD_HELP: ClassVar[dict[str, str]] = {
+        "earliest": "The first day the plan allows (inclusive); null when the source gave no lower bound.",
+        "latest": "The last day the plan allows (inclusive); null when the source gave no upper bound.",
+        "precision": "How exactly the source stated the window.",
+        "label": "The source's own words for the date, such as \"oktober/november 2024\".",
+        "at": "The local time of day and IANA time zone the source gave, \"22:00 Europe/Oslo\" "
+              "(only on a window of one day).",
+    }
 
     def to_json(self) -> dict[str, Any]:
         """The window as a JSON object (`at` only when the source gave a time, so older entries keep their form)."""
@@ -219,7 +242,8 @@ def _year(digits: str, text: str, field: str) -> int:
     return year
 
 
-def _window_from_shorthand(text: str, field: str) -> PlannedWindow:
+def window_from_shorthand(text: str, field: str) -> PlannedWindow:
+    """A window from a shorthand string: YYYY-MM-DD (with `HH:MM Zone` or not), YYYY-MM, YYYY-Qn, YYYY-Hn, YYYY."""
     if m := re.fullmatch(r"(\d{4}-\d{2}-\d{2}) (.+)", text, re.ASCII):
         day = parse_date(m[1], field)
         return PlannedWindow(day, day, Precision.DAY, text, parse_local_time(m[2], field))
@@ -251,12 +275,21 @@ def _window_from_shorthand(text: str, field: str) -> PlannedWindow:
     )
 
 
+def parse_precision(raw: object, field: str) -> Precision:
+    """How exactly a window was stated: one of the `Precision` values."""
+    try:
+        return Precision(str(raw))
+    except ValueError:
+        allowed = ", ".join(p.value for p in Precision)
+        raise InvalidInput(f"{raw!r} is not a precision (one of {allowed})", field=field) from None
+
+
 def parse_window(raw: object, field: str) -> PlannedWindow:
     """A planned window from an object or a shorthand string (see docs/import-format.md)."""
     if isinstance(raw, PlannedWindow):
         return raw
     if isinstance(raw, str):
-        return _window_from_shorthand(raw, field)
+        return window_from_shorthand(raw, field)
     if not isinstance(raw, dict):
         raise InvalidInput("must be a window object or a shorthand string", field=field)
     unknown = set(raw) - {"earliest", "latest", "precision", "label", "at"}
@@ -268,23 +301,25 @@ def parse_window(raw: object, field: str) -> PlannedWindow:
         raise InvalidInput("a window needs at least one of earliest and latest", field=field)
     if earliest and latest and earliest > latest:
         raise InvalidInput(f"earliest {earliest} is after latest {latest}", field=field)
-    try:
-        precision = Precision(str(raw.get("precision")))
-    except ValueError:
-        allowed = ", ".join(p.value for p in Precision)
-        raise InvalidInput(
-            f"{raw.get('precision')!r} is not a precision (one of {allowed})",
-            field=f"{field}.precision",
-        ) from None
+    precision = parse_precision(raw.get("precision"), f"{field}.precision")
     label = parse_text(raw.get("label"), f"{field}.label", max_length=200)
-    at = None if raw.get("at") is None else parse_local_time(raw["at"], f"{field}.at")
-    if at is not None and (precision is not Precision.DAY or earliest is None or earliest != latest):
-        raise InvalidInput("a time of day needs a window of one day (precision day, earliest = latest)",
-                           field=f"{field}.at")
+    at = window_time(raw.get("at"), precision, earliest, latest, f"{field}.at")
     return PlannedWindow(earliest, latest, precision, label, at)
 
 
-@dataclass(frozen=True)
+def window_time(
+    raw: object, precision: Precision, earliest: date | None, latest: date | None, field: str,
+) -> LocalTime | None:
+    """A window's time of day (None when not given); only a window of one day may carry one."""
+    if raw is None:
+        return None
+    at = parse_local_time(raw, field)
+    if precision is not Precision.DAY or earliest is None or earliest != latest:
+        raise InvalidInput("a time of day needs a window of one day (precision day, earliest = latest)", field=field)
+    return at
+
+
+@dataclass(frozen=True, slots=True)
 class Source:
     """Where an entry comes from: a document, its publisher and dates."""
 
@@ -294,6 +329,15 @@ class Source:
     reference: str | None = None
     published_on: date | None = None
     updated_on: date | None = None
+
+    FIELD_HELP: ClassVar[dict[str, str]] = {
+        "title": "The document's title.",
+        "publisher": "Who published the document; null when not given.",
+        "url": "Where the document can be read; null when it has no address.",
+        "reference": "A document or case number (journal number, minutes item); null when not given.",
+        "published_on": "The day the document was published; null when unknown.",
+        "updated_on": "The day the document was last updated, for pages that change; null when unknown.",
+    }
 
     def to_json(self) -> dict[str, Any]:
         """The source as a JSON object, without empty fields."""

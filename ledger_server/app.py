@@ -279,7 +279,7 @@ def create_app(settings: ApiSettings) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/metrics", metrics_page),
-            *web_routes(lambda: holder.get("services")),
+            *web_routes(lambda: holder.get("services"), graphiql=settings.graphiql),
         ],
         lifespan=lifespan,
     )

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from starlette.datastructures import QueryParams
 from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ledger.errors import InvalidInput
 from ledger.strict_json import loads
+from ledger_server.request_body import read_body, replay
 
 PATH = "/graphql"
 
@@ -37,13 +38,14 @@ class BodyCheck:
         if scope["method"] != "POST" or not _is_json(scope):
             await self.app(scope, receive, send)
             return
-        body = await _read_all(receive)
+        # The body's size is already capped by the Guard outside this middleware.
+        body, _ = await read_body(receive)
         try:
             loads(body)
         except InvalidInput as error:
             await _refuse(error, scope, receive, send)
             return
-        await self.app(scope, _replay(body, receive), send)
+        await self.app(scope, replay(body, False, receive), send)
 
 
 def _check_query_string(scope: Scope) -> None:
@@ -65,29 +67,6 @@ def _is_json(scope: Scope) -> bool:
         if name == b"content-type":
             return b"json" in value.lower()
     return True  # strawberry reads a body without a content type as JSON too
-
-
-async def _read_all(receive: Receive) -> bytes:
-    """The whole body (its size is already capped by the Guard outside this middleware)."""
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replayed() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replayed
 
 
 async def _refuse(error: InvalidInput, scope: Scope, receive: Receive, send: Send) -> None:

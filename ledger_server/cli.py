@@ -26,6 +26,7 @@ from ledger_server.auth import ROLES
 if TYPE_CHECKING:
     from ledger.application import LedgerApplication
     from ledger_server.reader import Reader
+    from ledger_server.status import Status
     from projections.memory import InMemoryReadModel
     from projections.plan import ProgrammePlan
 
@@ -187,6 +188,20 @@ class Session:
             return "json"
         return chosen
 
+    def write_data(self, value: Any, csv_of: Callable[[Any], str], json_value: Any = None) -> bool:
+        """Write a question's answer as CSV or JSON (`json_value`, default `value`) when `--format` asks
+        for it; False when a table is wanted, which the command prints itself."""
+        chosen = self.output_format()
+        if chosen == "csv":
+            self.out.write(csv_of(value))
+            return True
+        if chosen == "json":
+            from ledger_server import render
+
+            self.print(render.to_json(value if json_value is None else json_value))
+            return True
+        return False
+
     def write_chart(self, target: str, svg: str, what: str) -> None:
         """Write an SVG chart, saying where on stderr (stdout keeps the table or JSON)."""
         try:
@@ -296,11 +311,7 @@ def cmd_plan(session: Session) -> int:
 def _show_plan(session: Session, plan: ProgrammePlan) -> None:
     from ledger_server import csv_tables, render
 
-    if session.output_format() == "csv":
-        session.out.write(csv_tables.plan_csv(plan))
-        return
-    if session.output_format() == "json":
-        session.print(render.to_json(plan))
+    if session.write_data(plan, csv_tables.plan_csv):
         return
     session.print(f"{plan.name} ({plan.id}), owner {plan.owner}: plan as of {plan.as_of}, "
                   f"as recorded by {plan.recorded_as_of:%Y-%m-%d %H:%M:%S %Z}")
@@ -347,7 +358,7 @@ def _against(session: Session) -> date:
 
 
 def cmd_compare(session: Session) -> int:
-    from ledger_server import render
+    from ledger_server import csv_tables, render
     from projections.compare import Comparison
 
     against, recorded_as_of = _against(session), session.recorded_as_of()
@@ -362,13 +373,8 @@ def cmd_compare(session: Session) -> int:
         from ledger_server.charts.gantt import gantt_svg
 
         session.write_chart(session.args.svg, gantt_svg(comparison), "plan-vs-actual timeline")
-    if session.output_format() == "csv":
-        from ledger_server import csv_tables
-
-        session.out.write(csv_tables.comparison_csv(comparison))
-        return 0
-    if session.output_format() == "json":
-        session.print(render.to_json({**render.jsonable(comparison), "summary": comparison.summary}))
+    if session.write_data(comparison, csv_tables.comparison_csv,
+                          {**render.jsonable(comparison), "summary": comparison.summary}):
         return 0
     session.print(f"baseline {comparison.baseline!r} (plan as of {comparison.baseline_as_of}) "
                   f"against {comparison.against}")
@@ -397,7 +403,7 @@ def _comparison_table(comparison: Any) -> tuple[list[str], list[tuple[Any, ...]]
 
 
 def cmd_trend(session: Session) -> int:
-    from ledger_server import csv_tables, render
+    from ledger_server import csv_tables
     from projections.plan import END_OF_TIME, known
     from projections.trend import MilestoneTrend, split_subjects
 
@@ -414,11 +420,7 @@ def cmd_trend(session: Session) -> int:
         from ledger_server.charts.mta import mta_svg
 
         session.write_chart(session.args.svg, mta_svg(trend), "milestone trend chart")
-    if session.output_format() == "csv":
-        session.out.write(csv_tables.trend_csv(trend))
-        return 0
-    if session.output_format() == "json":
-        session.print(render.to_json(trend))
+    if session.write_data(trend, csv_tables.trend_csv):
         return 0
     rows = [(s.subject, p.reported, p.planned, p.entry_id, p.type, p.source or "(operational)")
             for s in trend.series for p in s.points]
@@ -433,7 +435,7 @@ def cmd_trend(session: Session) -> int:
 
 def cmd_history(session: Session) -> int:
     from ledger.suggest import hint
-    from ledger_server import render
+    from ledger_server import csv_tables
     from projections.history import Revision
 
     programme, actor = session.args.programme, session.args.actor
@@ -457,13 +459,7 @@ def cmd_history(session: Session) -> int:
 
     # --as-of D keeps the revisions that had taken effect by D: the history as it stood then.
     revisions = [r for r in session.ask(question) if as_of is None or r.effective <= as_of]
-    if session.output_format() == "csv":
-        from ledger_server import csv_tables
-
-        session.out.write(csv_tables.history_csv(revisions))
-        return 0
-    if session.output_format() == "json":
-        session.print(render.to_json(revisions))
+    if session.write_data(revisions, csv_tables.history_csv):
         return 0
     rows = [(r.effective, r.entry.entry_id, r.entry.type, r.wave, r.planned, r.status,
              r.entry.recorded_at, r.entry.source.title if r.entry.source else "(operational)",
@@ -555,7 +551,7 @@ async def _require_subjects(reader: Reader, programme: str | None, actor: str | 
 
 def cmd_log(session: Session) -> int:
     from ledger.changes import change_types
-    from ledger_server import render
+    from ledger_server import csv_tables
     from projections.audit import LogPage
 
     query = _log_query(session, sorted(change_types()))
@@ -567,13 +563,7 @@ def cmd_log(session: Session) -> int:
         return await reader.log_page(query)
 
     page = session.ask(question)
-    if session.output_format() == "csv":
-        from ledger_server import csv_tables
-
-        session.out.write(csv_tables.log_csv(page.entries))
-        return 0
-    if session.output_format() == "json":
-        session.print(render.to_json(page.entries))
+    if session.write_data(page.entries, csv_tables.log_csv):
         return 0
     rows = [(e.position, e.entry_id, e.type, e.effective, ", ".join(sorted(e.subjects)), e.recorded_at,
              e.recorded_by, e.source.title if e.source else "(operational)",
@@ -645,17 +635,34 @@ def _expiry(text: str) -> datetime:
                            "with an offset", field="expires") from None
 
 
+def _verification_lines(status: Status) -> list[tuple[str, str]]:
+    """The status lines of the last verification that held, and of a failure since."""
+    held = status.verified
+    if held is None:
+        lines = [("verified", "never (run `ledger verify`)")]
+    else:
+        bears_out = "matches the log now" if held.matches_log else "DOES NOT MATCH the log now"
+        lines = [("verified", f"up to position {held.position} ({held.tree_size} entries) at "
+                              f"{held.verified_at.isoformat(timespec='seconds')}"),
+                 ("verified root", f"{held.root_hash} ({bears_out})")]
+    if (failed := status.verify_failed) is not None:
+        where = "" if failed.first_bad_position is None else f", first bad position {failed.first_bad_position}"
+        lines.append(("verify FAILED", f"at {failed.failed_at.isoformat(timespec='seconds')}{where}"))
+    return lines
+
+
 def cmd_status(session: Session) -> int:
     """Store position, read-model position and lag, schema version, projector leader, tokens."""
     from ledger_server import render
     from ledger_server.auth import TokenStore
-    from ledger_server.status import Status, lag, read_model_facts
+    from ledger_server.status import Status, lag, read_model_facts, verification
 
     app = session.app
     store_position = app.last_position()
     tokens = TokenStore(session.location).tokens()
     now = datetime.now(UTC)
     active = sum(1 for t in tokens if t.status(now) == "active")
+    verified, failed = verification(app)
     if session.location.is_postgres:
 
         async def facts(pool: Any) -> tuple[int, int | None, str | None]:
@@ -664,10 +671,10 @@ def cmd_status(session: Session) -> int:
         position, version, leader = _run(_with_pool_of(session, facts))
         behind = lag(app, store_position, position)
         status = Status(session.location.describe(), store_position, "postgres", position, behind.entries,
-                        behind.seconds, version, leader, active, len(tokens))
+                        behind.seconds, version, leader, active, len(tokens), verified, failed)
     else:
         status = Status(session.location.describe(), store_position, "memory (built by each server)", None,
-                        None, None, None, None, active, len(tokens))
+                        None, None, None, None, active, len(tokens), verified, failed)
     if session.args.json:
         session.print(render.to_json(status))
         return 0
@@ -678,6 +685,7 @@ def cmd_status(session: Session) -> int:
         ("lag", "-" if status.lag_entries is None else f"{status.lag_entries} entries, {status.lag_seconds:.1f} s"),
         ("projector leader", status.projector_leader or ("none" if status.read_model_position is not None else "-")),
         ("tokens", f"{status.tokens_active} active of {status.tokens_total}"),
+        *_verification_lines(status),
     ]
     session.print("\n".join(f"{name + ':':18}{value}" for name, value in lines))
     return 0
@@ -1013,7 +1021,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = command("project", cmd_project, "bring the PostgreSQL read model up to date with the store")
     sub.add_argument("--batch", type=int, default=1000, help="entries per transaction")
     sub.add_argument("--follow", action="store_true", help="keep following new entries until stopped")
-    sub = command("status", cmd_status, "store and read-model positions, lag, projector leader, tokens",
+    sub = command("status", cmd_status, "store and read-model positions, lag, projector leader, tokens, last verify",
                   reads_only=True)
     sub.add_argument("--json", action="store_true", help="print JSON instead of text")
     sub = command("schema", cmd_schema, "print the GraphQL schema (SDL)")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import types
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -20,32 +21,47 @@ from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 import strawberry
 from strawberry.types.base import StrawberryObjectDefinition
 
-from ledger.changes import Change, EntryCorrected, change_types, registry_key
-from ledger.values import LocalTime, PlannedWindow, Precision
+from ledger.changes import ACTOR_KIND_HELP, ActorKind, Change, EntryCorrected, change_types, field_help, registry_key
+from ledger.values import PRECISION_HELP, LocalTime, PlannedWindow, Precision, Source
+from ledger_server.enums import described_enum
 
-PrecisionEnum = strawberry.enum(Precision, name="Precision")
+# The help of each enum's values, declared beside the enum in the domain.
+ENUM_HELP: dict[type[Enum], Mapping[Any, str]] = {Precision: PRECISION_HELP, ActorKind: ACTOR_KIND_HELP}
+
+PrecisionEnum = described_enum(Precision, PRECISION_HELP)
+WINDOW_HELP, SOURCE_HELP = PlannedWindow.FIELD_HELP, Source.FIELD_HELP
 
 
 @strawberry.input(description="A planned window: at least one bound; precision and the source's own words.")
 class PlannedWindowInput:
-    earliest: date | None = None
-    latest: date | None = None
-    precision: PrecisionEnum  # type: ignore[valid-type]
-    label: str
-    at: str | None = strawberry.field(
-        default=None,
-        description='The local time of day and IANA time zone the source gave, "22:00 Europe/Oslo" '
-                    "(only on a window of one day)")
+    earliest: date | None = strawberry.field(default=None, description=WINDOW_HELP["earliest"])
+    latest: date | None = strawberry.field(default=None, description=WINDOW_HELP["latest"])
+    precision: PrecisionEnum = strawberry.field(description=WINDOW_HELP["precision"])  # type: ignore[valid-type]
+    label: str = strawberry.field(description=WINDOW_HELP["label"])
+    at: str | None = strawberry.field(default=None, description=WINDOW_HELP["at"])
 
 
 @strawberry.input(description="The document an entry comes from; only the title is required.")
 class SourceInput:
-    title: str
-    publisher: str | None = None
-    url: str | None = None
-    reference: str | None = None
-    published_on: date | None = None
-    updated_on: date | None = None
+    title: str = strawberry.field(description=SOURCE_HELP["title"])
+    publisher: str | None = strawberry.field(default=None, description=SOURCE_HELP["publisher"])
+    url: str | None = strawberry.field(default=None, description=SOURCE_HELP["url"])
+    reference: str | None = strawberry.field(default=None, description=SOURCE_HELP["reference"])
+    published_on: date | None = strawberry.field(default=None, description=SOURCE_HELP["published_on"])
+    updated_on: date | None = strawberry.field(default=None, description=SOURCE_HELP["updated_on"])
+
+
+# The fields every mutation input has around the entry's own (the entry's envelope).
+ENVELOPE_HELP = {
+    "programme_id": "The programme's id (a lower-case slug).",
+    "effective": "When the change took effect in the world (the decision date, the go-live day); "
+                 "a plan as of a date includes the entry from this day on.",
+    "key": "The idempotency key, unique within the programme: sent again with the same content it adds "
+           "nothing, with other content it is a KEY_CONFLICT. Null: a key is derived from the content.",
+    "source": "The document the entry comes from; null records it as operational (live, without a source).",
+    "deciding_body": "The body that decided the change, such as a board; null when not given.",
+    "reason": "Why the change was made, in the source's words; null when not given.",
+}
 
 
 def command_type(mutation: str) -> str:
@@ -53,13 +69,13 @@ def command_type(mutation: str) -> str:
     return next(cls.TYPE for cls in change_types().values() if mutation == cls.MUTATION)
 
 
-_ENUMS: dict[type[Enum], Any] = {}
+_ENUMS: dict[type[Enum], Any] = {Precision: PrecisionEnum}
 
 
 def _enum(hint: type[Enum]) -> Any:
     """The GraphQL enum of a Python enum used by an entry type's field (made once)."""
     if hint not in _ENUMS:
-        _ENUMS[hint] = strawberry.enum(hint, name=hint.__name__)
+        _ENUMS[hint] = described_enum(hint, ENUM_HELP.get(hint, {}))
     return _ENUMS[hint]
 
 
@@ -89,9 +105,11 @@ def _graphql_hint(hint: Any, change_input: Any) -> Any:
 def _input_class(name: str, cls: type[Change], change_input: Any, envelope: bool, description: str) -> Any:
     annotations: dict[str, Any] = {}
     defaults: dict[str, Any] = {}
+    helps: dict[str, str] = {}
     if envelope:
         annotations.update(programme_id=strawberry.ID, effective=date)
     hints = get_type_hints(cls, include_extras=True)
+    own_help = field_help(cls)
     for field in dataclasses.fields(cls):  # type: ignore[arg-type]
         graphql_name = "replacement_effective" if cls is EntryCorrected and field.name == "effective" else field.name
         hint = _graphql_hint(hints[field.name], change_input)
@@ -99,15 +117,25 @@ def _input_class(name: str, cls: type[Change], change_input: Any, envelope: bool
         if optional and get_origin(hint) not in (Union, types.UnionType):
             hint = hint | None
         annotations[graphql_name] = hint
+        helps[graphql_name] = own_help[field.name]
         if optional:
             defaults[graphql_name] = None
     if envelope:
         annotations.update(key=str | None, source=SourceInput | None, deciding_body=str | None, reason=str | None)
         defaults.update(key=None, source=None, deciding_body=None, reason=None)
+        helps.update(ENVELOPE_HELP)
     # Required fields first, as Python class bodies need.
     ordered = dict(sorted(annotations.items(), key=lambda item: item[0] in defaults))
-    namespace: dict[str, Any] = {"__annotations__": ordered, **defaults, "__doc__": description}
+    fields = {name: _described(helps[name], defaults.get(name, dataclasses.MISSING)) for name in ordered}
+    namespace: dict[str, Any] = {"__annotations__": ordered, **fields, "__doc__": description}
     return strawberry.input(type(name, (), namespace), description=description)
+
+
+def _described(description: str, default: Any) -> Any:
+    """A strawberry input field with its help; `default` MISSING makes it required."""
+    if default is dataclasses.MISSING:
+        return strawberry.field(description=description)
+    return strawberry.field(default=default, description=description)
 
 
 @dataclass(frozen=True)
@@ -133,7 +161,8 @@ def _build(registered: tuple[type[Change], ...]) -> MutationInputs:
             continue
         change_class = _input_class(f"{cls.TYPE}Change", cls, None, False, (cls.__doc__ or "").strip())
         change_fields[cls.MUTATION] = change_class | None
-        change_defaults[cls.MUTATION] = strawberry.UNSET
+        change_defaults[cls.MUTATION] = strawberry.field(
+            default=strawberry.UNSET, description=f"{(cls.__doc__ or '').strip()} Needs the {cls.ROLE} role.")
     change_input = strawberry.input(
         type("ChangeInput", (), {"__annotations__": change_fields, **change_defaults, CHANGE_INPUT_MARK: True}),
         one_of=True,

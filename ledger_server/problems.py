@@ -21,7 +21,7 @@ def camel(path: str | None) -> str | None:
 @strawberry.interface(description="Something the ledger refused, and why. Nothing was written.")
 class Problem:
     code: str = strawberry.field(description="A stable code such as NOT_FOUND or RESERVE_EXCEEDED")
-    message: str
+    message: str = strawberry.field(description="What went wrong, in a sentence for people.")
     field: str | None = strawberry.field(description="The offending input field, where known")
 
 

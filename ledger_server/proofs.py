@@ -23,35 +23,40 @@ if TYPE_CHECKING:
 
 @strawberry.type(description="The log's Merkle root (RFC 9162, SHA-256) over its first treeSize entries.")
 class LedgerDigest:
-    tree_size: int
-    root_hash: str
+    tree_size: int = strawberry.field(description="How many log entries the tree covers.")
+    root_hash: str = strawberry.field(
+        description="The tree's root, SHA-256 in lower-case hex; save it to check later proofs against.")
     last_position: int = strawberry.field(description="The log position of the tree's last entry")
-    taken_at: datetime
+    taken_at: datetime = strawberry.field(description="When the digest was computed (UTC).")
     hashing: str = strawberry.field(description="How leaves and nodes are hashed")
 
 
 @strawberry.type(description="That an entry is leaf leafIndex of the tree of treeSize entries (RFC 9162 2.1.3).")
 class InclusionProof:
-    entry_id: strawberry.ID | None
-    position: int
-    leaf_index: int
-    tree_size: int
-    leaf_hash: str
+    entry_id: strawberry.ID | None = strawberry.field(
+        description="The entry's id (programme:sequence); null when the position holds no entry the ledger wrote.")
+    position: int = strawberry.field(description="The entry's log position.")
+    leaf_index: int = strawberry.field(description="The entry's leaf in the tree, counted from 0.")
+    tree_size: int = strawberry.field(description="How many leaves the tree has.")
+    leaf_hash: str = strawberry.field(description="SHA-256 of 0x00 and storedForm, in lower-case hex.")
     stored_form: str = strawberry.field(
         description="The bytes the leaf hash covers: a JSON header [position, programme id, sequence, topic], "
                     "a newline, and the stored event; SHA-256(0x00 || storedForm) is leafHash"
     )
     audit_path: list[str] = strawberry.field(description="Sibling hashes from the leaf up to the root")
-    root_hash: str
+    root_hash: str = strawberry.field(
+        description="The root of the tree of treeSize leaves, in lower-case hex; check it against a saved digest, not"
+                    " this value.")
 
 
 @strawberry.type(description="That the tree of fromSize entries is the start of the tree of toSize (RFC 9162 2.1.4).")
 class ConsistencyProof:
-    from_size: int
-    to_size: int
-    from_root: str
-    to_root: str
-    path: list[str]
+    from_size: int = strawberry.field(description="The size of the older tree.")
+    to_size: int = strawberry.field(description="The size of the newer tree.")
+    from_root: str = strawberry.field(
+        description="The older tree's root in lower-case hex; compare it with the saved digest's.")
+    to_root: str = strawberry.field(description="The newer tree's root in lower-case hex.")
+    path: list[str] = strawberry.field(description="The RFC 9162 consistency path, lower-case hex hashes.")
 
 
 def digest_of(value: proofs.Digest) -> LedgerDigest:

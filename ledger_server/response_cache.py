@@ -18,7 +18,10 @@ from typing import Any
 from graphql import GraphQLSyntaxError, OperationDefinitionNode, OperationType, parse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ledger_server.request_body import read_body, replay
+
 CACHE_SIZE = 512
+BODY_LIMIT = 1024 * 1024  # a longer body is no query worth caching: it goes on to the app unread
 
 
 @lru_cache(maxsize=256)
@@ -50,7 +53,7 @@ class ResponseCache:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != "/graphql":
             await self.app(scope, receive, send)
             return
-        body, more = await _read_body(receive)
+        body, more = await read_body(receive, limit=BODY_LIMIT)
         key = None if more else self._key(scope, body)
         if key is not None and key in self.entries and not await self._token_still_valid(scope):
             del self.entries[key]  # the application answers (and refuses) it afresh
@@ -61,7 +64,7 @@ class ResponseCache:
             await send({"type": "http.response.start", "status": 200, "headers": list(headers)})
             await send({"type": "http.response.body", "body": content})
             return
-        replayed = _replay(body, more, receive)
+        replayed = replay(body, more, receive)
         if key is None:
             await self.app(scope, replayed, send)
             return
@@ -114,32 +117,3 @@ class ResponseCache:
         self.entries[key] = (kept, content)
         while len(self.entries) > CACHE_SIZE:
             self.entries.popitem(last=False)
-
-
-async def _read_body(receive: Receive, limit: int = 1024 * 1024) -> tuple[bytes, bool]:
-    """The request body; `more` is True when it was longer than `limit` (left to the app)."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        chunk = message.get("body", b"")
-        chunks.append(chunk)
-        size += len(chunk)
-        if not message.get("more_body"):
-            return b"".join(chunks), False
-        if size > limit:
-            return b"".join(chunks), True
-
-
-def _replay(body: bytes, more: bool, receive: Receive) -> Receive:
-    """A receive that first hands back the body already read, then (if any) the rest."""
-    sent = False
-
-    async def replayed() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": more}
-        return await receive()
-
-    return replayed

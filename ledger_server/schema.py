@@ -30,6 +30,33 @@ from ledger.codec import decode_entry
 from ledger.entry import Entry
 from ledger.errors import InvalidInput, LedgerError, StoreUnavailable
 from ledger_server import proofs
+from ledger_server.arguments import (
+    ActorFilter,
+    ActorIds,
+    After,
+    Against,
+    AsOf,
+    Baseline,
+    Before,
+    EffectiveFrom,
+    EffectiveTo,
+    EntryId,
+    First,
+    FromSize,
+    Last,
+    ProgrammeFilter,
+    ProgrammeId,
+    RecordedAsOf,
+    RecordedFrom,
+    RecordedTo,
+    ReportDate,
+    SubjectFilter,
+    TreeSize,
+    Types,
+    WaveFilter,
+    WaveIds,
+    described,
+)
 from ledger_server.auth import Principal, require
 from ledger_server.context import LedgerContext
 from ledger_server.inputs import entry_json, mutation_inputs
@@ -73,11 +100,12 @@ def _now() -> datetime:
 @strawberry.type(description="The entry was recorded (or, for a repeated key with the same content, already was).")
 class Recorded:
     added: bool = strawberry.field(description="False when the same key and content were already recorded")
-    entry: LedgerEvent
+    entry: LedgerEvent = strawberry.field(description="The entry as the log holds it, with its id and recorded time")
     position: int = strawberry.field(description="The entry's log position; queries see it from now on")
 
 
-RecordResult = Annotated[Recorded | AnyProblem, strawberry.union("RecordResult")]
+RecordResult = Annotated[Recorded | AnyProblem, strawberry.union(
+    "RecordResult", description="Recorded, or the typed problem that kept the entry out (then nothing was written).")]
 
 
 async def _record(info: Info, type_name: str, role: str, value: Any) -> Recorded | Any:
@@ -124,7 +152,9 @@ def _mutation_field(cls: type[Change], input_class: Any) -> Any:
     async def resolver(info: Info, input: Any) -> Any:
         return await _record(info, type_name, role, input)
 
-    resolver.__annotations__ = {"info": Info, "input": input_class, "return": RecordResult}
+    argument = Annotated[input_class, described(
+        f"The {type_name} entry: its fields and its envelope (programme, effective date, key, source).")]
+    resolver.__annotations__ = {"info": Info, "input": argument, "return": RecordResult}
     resolver.__name__ = name
     doc = (input_class.__doc__ or "").strip()
     return strawberry.mutation(resolver=resolver, description=f"{doc} Needs the {role} role.")
@@ -161,13 +191,11 @@ def _ledger_errors(function: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@strawberry.type
+@strawberry.type(description="Questions about the plan at any date, as recorded at any time, and the audit trail.")
 class Query:
     @strawberry.field(description="Every programme known on asOf, as recorded by recordedAsOf.")
     @_ledger_errors
-    async def programmes(
-        self, info: Info, as_of: date | None = None, recorded_as_of: datetime | None = None
-    ) -> list[Programme]:
+    async def programmes(self, info: Info, as_of: AsOf = None, recorded_as_of: RecordedAsOf = None) -> list[Programme]:
         info.context.require_read()
         plans = await info.context.reader.programmes(as_of or _today(), recorded_as_of or _now())
         return [programme_of(plan) for plan in plans]
@@ -175,8 +203,7 @@ class Query:
     @strawberry.field(description="One programme, or null where it is unknown at that time.")
     @_ledger_errors
     async def programme(
-        self, info: Info, id: strawberry.ID, as_of: date | None = None,
-        recorded_as_of: datetime | None = None,
+        self, info: Info, id: ProgrammeId, as_of: AsOf = None, recorded_as_of: RecordedAsOf = None
     ) -> Programme | None:
         info.context.require_read()
         plan = await info.context.reader.plan(str(id), as_of or _today(), recorded_as_of or _now())
@@ -185,8 +212,8 @@ class Query:
     @strawberry.field(description="A baseline (name or YYYY-MM-DD) against the plan and go-lives on `against`.")
     @_ledger_errors
     async def comparison(
-        self, info: Info, programme_id: strawberry.ID, baseline: str, against: date | None = None,
-        recorded_as_of: datetime | None = None,
+        self, info: Info, programme_id: ProgrammeId, baseline: Baseline, against: Against = None,
+        recorded_as_of: RecordedAsOf = None,
     ) -> Comparison:
         info.context.require_read()
         moment = recorded_as_of or _now()
@@ -198,9 +225,8 @@ class Query:
                                   "ending at the actual go-live (the milestone trend analysis chart's data).")
     @_ledger_errors
     async def milestone_trend(
-        self, info: Info, programme_id: strawberry.ID, actor_ids: list[strawberry.ID] | None = None,
-        wave_ids: list[strawberry.ID] | None = None, recorded_as_of: datetime | None = None,
-        report_date: TrendReportDate = TrendReportDate.EFFECTIVE,
+        self, info: Info, programme_id: ProgrammeId, actor_ids: ActorIds = None, wave_ids: WaveIds = None,
+        recorded_as_of: RecordedAsOf = None, report_date: ReportDate = TrendReportDate.EFFECTIVE,
     ) -> MilestoneTrend:
         info.context.require_read()
         result = await info.context.reader.milestone_trend(
@@ -212,12 +238,10 @@ class Query:
                       "`first`/`after` forward, `last`/`before` backward.")
     @_ledger_errors
     async def events(
-        self, info: Info, programme_id: strawberry.ID | None = None, first: int | None = None,
-        after: str | None = None, types: list[str] | None = None, actor_id: strawberry.ID | None = None,
-        effective_from: date | None = None, effective_to: date | None = None,
-        recorded_from: datetime | None = None, recorded_to: datetime | None = None,
-        last: int | None = None, before: str | None = None,
-        wave_id: strawberry.ID | None = None, subject_id: strawberry.ID | None = None,
+        self, info: Info, programme_id: ProgrammeFilter = None, first: First = None, after: After = None,
+        types: Types = None, actor_id: ActorFilter = None, effective_from: EffectiveFrom = None,
+        effective_to: EffectiveTo = None, recorded_from: RecordedFrom = None, recorded_to: RecordedTo = None,
+        last: Last = None, before: Before = None, wave_id: WaveFilter = None, subject_id: SubjectFilter = None,
     ) -> LedgerEventConnection:
         info.context.require_read()
         limit = info.context.services.settings.max_page_size
@@ -245,7 +269,7 @@ class Query:
 
     @strawberry.field(description="One entry by id (programme:sequence), or null.")
     @_ledger_errors
-    async def event(self, info: Info, id: strawberry.ID) -> LedgerEvent | None:
+    async def event(self, info: Info, id: EntryId) -> LedgerEvent | None:
         info.context.require_read()
         found = await info.context.reader.entry(str(id))
         return None if found is None else event_of(found)
@@ -253,20 +277,20 @@ class Query:
 
     @strawberry.field(description="The log's Merkle digest at treeSize entries (default: the whole log now).")
     @_ledger_errors
-    async def ledger_digest(self, info: Info, tree_size: int | None = None) -> LedgerDigest:
+    async def ledger_digest(self, info: Info, tree_size: TreeSize = None) -> LedgerDigest:
         return await proofs.ledger_digest(info, tree_size)
 
     @strawberry.field(description="Proof that the log's first fromSize entries begin its first toSize (default all).")
     @_ledger_errors
-    async def consistency_proof(self, info: Info, from_size: int, to_size: int | None = None) -> ConsistencyProof:
+    async def consistency_proof(self, info: Info, from_size: FromSize, to_size: TreeSize = None) -> ConsistencyProof:
         return await proofs.consistency_proof(info, from_size, to_size)
 
 
-@strawberry.type
+@strawberry.type(description="Entries as they are recorded.")
 class Subscription:
     @strawberry.subscription(description="Every entry recorded after subscribing, in position order.")
     async def ledger_events(
-        self, info: Info, programme_id: strawberry.ID | None = None
+        self, info: Info, programme_id: ProgrammeFilter = None
     ) -> AsyncGenerator[LedgerEvent, None]:
         try:
             info.context.require_read()

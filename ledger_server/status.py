@@ -1,7 +1,17 @@
-"""How far the read side is behind the store: what `ledger status` prints and `/metrics` exports.
+"""How far the read side is behind the store, and how far the log was last verified.
 
-A SQLite store has no stored read model (every server builds its own in memory), so its
-read-model fields are empty; a PostgreSQL store's read model says where its tracking is.
+This is what `ledger status` prints and `/metrics` exports. A SQLite store has no stored read
+model (every server builds its own in memory), so its read-model fields are empty; a PostgreSQL
+store's read model says where its tracking is.
+
+The last verification is read from the store's `ledger_verifications` table, which `ledger
+verify` appends to: it lives with the log, so it survives restarts and every machine sees the
+same one, and it is append-only like the log. A row there is only a claim, though, that the
+tables' owner could insert by hand; so the status does not take its root on trust, it recomputes
+the log's root at that tree size from the stored leaves. A forged "verified" row then passes only
+if the leaves give its root, that is if the log itself was rewritten to match, which is what
+`ledger verify` against an auditor's saved digest catches: forging the status costs as much as
+forging the log.
 """
 
 from __future__ import annotations
@@ -11,6 +21,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ledger.application import LedgerApplication
+from ledger.digest import ProvableLog
+from ledger.errors import InvalidInput
+from ledger.leaves import Verification
 
 
 @dataclass(frozen=True)
@@ -22,8 +35,28 @@ class Lag:
 
 
 @dataclass(frozen=True)
+class VerifiedDigest:
+    """The last `ledger verify` that held: when, up to which position, the root, and whether the log bears it out."""
+
+    verified_at: datetime
+    tree_size: int
+    position: int  # the log position of the last entry it covered
+    root_hash: str  # hex, as `ledger digest` gives it
+    matches_log: bool  # the stored leaves still give this root at tree_size (False: rewritten or truncated since)
+
+
+@dataclass(frozen=True)
+class VerifyFailure:
+    """A run of `ledger verify` after the last one that held (or with none held) that found a fault."""
+
+    failed_at: datetime
+    first_bad_position: int | None  # None when only the read model or a saved digest disagreed
+
+
+@dataclass(frozen=True)
 class Status:
-    """The store and read model positions, the schema version, the projector leader and the tokens."""
+    """The store and read model positions, the schema version, the projector leader, the tokens and the
+    last verification."""
 
     store: str
     store_position: int
@@ -35,6 +68,28 @@ class Status:
     projector_leader: str | None
     tokens_active: int
     tokens_total: int
+    verified: VerifiedDigest | None  # None: `ledger verify` has never held on this store
+    verify_failed: VerifyFailure | None  # None: no run since the last that held found a fault
+
+
+def verification(app: LedgerApplication) -> tuple[VerifiedDigest | None, VerifyFailure | None]:
+    """The last verification that held, re-checked against the stored leaves, and any failure since."""
+    store = app.leaf_store()
+    held, latest = store.last_verification(held=True), store.last_verification()
+    failure = None if latest is None or latest.ok else VerifyFailure(latest.at, latest.first_bad_position)
+    if held is None:
+        return None, failure
+    return VerifiedDigest(held.at, held.tree_size, held.last_position, held.root_hash.hex(),
+                          _bears_out(ProvableLog(store), held)), failure
+
+
+def _bears_out(log: ProvableLog, held: Verification) -> bool:
+    """Whether the log's tree of the verified size still has the verified root and last position."""
+    try:
+        digest = log.digest(held.tree_size)
+    except InvalidInput:  # fewer entries now than were verified: the tail is gone
+        return False
+    return digest.root_hash == held.root_hash and digest.last_position == held.last_position
 
 
 def lag(app: LedgerApplication, store_position: int, read_position: int) -> Lag:

@@ -28,15 +28,18 @@ from projections import plan as views
 if TYPE_CHECKING:
     from ledger_server.context import LedgerContext
 
+# The help of the window's and the source's fields is declared once, beside the values.
+WINDOW_HELP, SOURCE_HELP = PlannedWindowValue.FIELD_HELP, SourceValue.FIELD_HELP
+
 
 @strawberry.type(description="A planned date as its source gave it: bounds, precision and the source's words.")
 class PlannedWindow:
-    earliest: date | None
-    latest: date | None
-    precision: str
-    label: str
-    at: str | None = strawberry.field(
-        description='The local time of day and time zone the source gave ("22:00 Europe/Oslo"), on a one-day window')
+    earliest: date | None = strawberry.field(description=WINDOW_HELP["earliest"])
+    latest: date | None = strawberry.field(description=WINDOW_HELP["latest"])
+    precision: str = strawberry.field(
+        description="How exactly the source stated the window: day, month, quarter, half, season, year or window.")
+    label: str = strawberry.field(description=WINDOW_HELP["label"])
+    at: str | None = strawberry.field(description=WINDOW_HELP["at"])
 
     @classmethod
     def of(cls, window: PlannedWindowValue | None) -> PlannedWindow | None:
@@ -48,12 +51,12 @@ class PlannedWindow:
 
 @strawberry.type(description="The document an entry comes from.")
 class Source:
-    title: str
-    publisher: str | None
-    url: str | None
-    reference: str | None
-    published_on: date | None
-    updated_on: date | None
+    title: str = strawberry.field(description=SOURCE_HELP["title"])
+    publisher: str | None = strawberry.field(description=SOURCE_HELP["publisher"])
+    url: str | None = strawberry.field(description=SOURCE_HELP["url"])
+    reference: str | None = strawberry.field(description=SOURCE_HELP["reference"])
+    published_on: date | None = strawberry.field(description=SOURCE_HELP["published_on"])
+    updated_on: date | None = strawberry.field(description=SOURCE_HELP["updated_on"])
 
     @classmethod
     def of(cls, source: SourceValue | None) -> Source | None:
@@ -67,30 +70,39 @@ class Source:
 
 @strawberry.type(description="A short reference to an actor.")
 class ActorRef:
-    id: strawberry.ID
-    name: str
+    id: strawberry.ID = strawberry.field(description="The actor's id (a lower-case slug).")
+    name: str = strawberry.field(description="The actor's name.")
 
 
 @strawberry.type(description="A short reference to a wave.")
 class WaveRef:
-    id: strawberry.ID
-    code: str
+    id: strawberry.ID = strawberry.field(description="The wave's id (a lower-case slug).")
+    code: str = strawberry.field(description="The wave's short code, such as \"PD5\".")
 
 
 @strawberry.type(description="One entry in an actor's history and the plan it left behind.")
 class ActorRevision:
-    entry: Annotated[LedgerEvent, strawberry.lazy("ledger_server.types")]
-    effective: date
-    wave: str | None
-    planned: PlannedWindow | None
-    status: str | None
-    note: str | None
+    entry: Annotated[LedgerEvent, strawberry.lazy("ledger_server.types")] = strawberry.field(
+        description="The entry that changed the actor's plan.")
+    effective: date = strawberry.field(description="The entry's effective date: from this day the plan below held.")
+    wave: str | None = strawberry.field(
+        description="The id of the wave the actor was in after the entry; null when in none.")
+    planned: PlannedWindow | None = strawberry.field(
+        description="The actor's planned go-live window after the entry; null when it had none (unscheduled, or "
+                    "live).")
+    status: str | None = strawberry.field(
+        description="The actor's status after the entry (planned, postponed, unscheduled, live, withdrawn or "
+                    "registered); null when not yet known.")
+    note: str | None = strawberry.field(
+        description="\"corrected by ...\" or \"retracted by ...\" when a later entry replaced or withdrew this "
+                    "one; null otherwise.")
 
 
 @strawberry.type(description="One entry that named or adopted a baseline, and the current baseline it left.")
 class BaselineRevision:
-    entry: Annotated[LedgerEvent, strawberry.lazy("ledger_server.types")]
-    effective: date
+    entry: Annotated[LedgerEvent, strawberry.lazy("ledger_server.types")] = strawberry.field(
+        description="The entry that named or adopted the baseline.")
+    effective: date = strawberry.field(description="The entry's effective date.")
     name: str = strawberry.field(description="The baseline the entry names or adopts")
     as_of: date | None = strawberry.field(description="The date of the plan that baseline stands for")
     current: str | None = strawberry.field(description="The current (adopted) baseline right after the entry")
@@ -99,22 +111,29 @@ class BaselineRevision:
 
 @strawberry.type(description="An organisation in the programme, as it stood on the as-of date.")
 class Actor:
-    id: strawberry.ID
-    name: str
-    kind: str
-    county: str | None
-    parent: ActorRef | None
+    id: strawberry.ID = strawberry.field(description="The actor's id (a lower-case slug).")
+    name: str = strawberry.field(description="The organisation's name.")
+    kind: str = strawberry.field(
+        description="What sort of organisation it is: one of the ActorKind values, in lower case (health_trust, "
+                    "municipality, ...).")
+    county: str | None = strawberry.field(description="The county it lies in; null when not recorded.")
+    parent: ActorRef | None = strawberry.field(
+        description="The actor it belongs to (a trust's regional authority); null when it stands alone.")
     status: str = strawberry.field(
         description="planned, scheduled (on its own window), rescheduled, postponed, unscheduled, overdue "
                     "(its window's latest day has passed with no go-live), live, withdrawn or registered")
-    wave: WaveRef | None
-    planned_go_live: PlannedWindow | None
-    go_live_date: date | None
+    wave: WaveRef | None = strawberry.field(
+        description="The wave it is planned with on the as-of date; null when in none.")
+    planned_go_live: PlannedWindow | None = strawberry.field(
+        description="Its planned go-live window on the as-of date (its wave's, or its own when postponed); null when "
+                    "unscheduled or not planned.")
+    go_live_date: date | None = strawberry.field(
+        description="The day it went live, if that is on or before the as-of date; null otherwise.")
     go_live_at: str | None = strawberry.field(
         description='The local time of day of the go-live, where the source gave one ("22:00 Europe/Oslo")')
     days_overdue: int | None = strawberry.field(
         description="Days since the planned window's latest day, when the status is overdue")
-    member: bool
+    member: bool = strawberry.field(description="Whether it has joined the rollout and not left it, on the as-of date.")
     programme_id: strawberry.Private[str]
     recorded_as_of: strawberry.Private[datetime]
 
@@ -126,113 +145,139 @@ class Actor:
 
 @strawberry.type(description="A production wave (go-live batch) on the as-of date.")
 class Wave:
-    id: strawberry.ID
-    code: str
-    name: str | None
-    planned_go_live: PlannedWindow | None
+    id: strawberry.ID = strawberry.field(description="The wave's id (a lower-case slug).")
+    code: str = strawberry.field(description="The wave's short code, such as \"PD5\".")
+    name: str | None = strawberry.field(description="The wave's longer name; null when it has none.")
+    planned_go_live: PlannedWindow | None = strawberry.field(
+        description="The wave's planned go-live window on the as-of date.")
     status: str = strawberry.field(
         description="planned, overdue (its latest day has passed and no member is live), partly live, live or empty")
     days_overdue: int | None = strawberry.field(
         description="Days since the wave's latest planned day, when the status is overdue")
-    actors: list[ActorRef]
+    actors: list[ActorRef] = strawberry.field(description="The actors planned with the wave on the as-of date.")
 
 
 @strawberry.type(description="A deliverable or milestone.")
 class Deliverable:
-    id: strawberry.ID
-    name: str
-    planned: PlannedWindow | None
-    completed_on: date | None
+    id: strawberry.ID = strawberry.field(description="The deliverable's id (a lower-case slug).")
+    name: str = strawberry.field(description="What is to be delivered.")
+    planned: PlannedWindow | None = strawberry.field(description="Its planned window on the as-of date.")
+    completed_on: date | None = strawberry.field(
+        description="The day it was completed, if on or before the as-of date; null otherwise.")
 
 
 @strawberry.type(description="Money set aside from a reserve for a purpose.")
 class Allocation:
-    id: strawberry.ID
-    purpose: str
-    amount: Decimal
-    released: Decimal
-    cost: Decimal
-    actors: list[strawberry.ID]
-    made_on: date
+    id: strawberry.ID = strawberry.field(description="The allocation's id (a lower-case slug).")
+    purpose: str = strawberry.field(description="What the money is for.")
+    amount: Decimal = strawberry.field(
+        description="The amount set aside on the as-of date, in NOK (the last revision's).")
+    released: Decimal = strawberry.field(description="The sum paid out of it by the as-of date, in NOK.")
+    cost: Decimal = strawberry.field(description="The actual costs booked against it by the as-of date, in NOK.")
+    actors: list[strawberry.ID] = strawberry.field(
+        description="The ids of the actors the money is for; empty when it concerns the programme as a whole.")
+    made_on: date = strawberry.field(description="The day the allocation was made (its effective date).")
 
 
 @strawberry.type(description="A cost reserve with what is allocated and what remains on the as-of date.")
 class Reserve:
-    id: strawberry.ID
-    name: str
-    total: Decimal
-    allocated: Decimal
-    remaining: Decimal
-    allocations: list[Allocation]
+    id: strawberry.ID = strawberry.field(description="The reserve's id (a lower-case slug).")
+    name: str = strawberry.field(description="The reserve's name.")
+    total: Decimal = strawberry.field(description="The reserve's total on the as-of date, in NOK.")
+    allocated: Decimal = strawberry.field(description="The sum of its allocations' amounts on the as-of date, in NOK.")
+    remaining: Decimal = strawberry.field(description="total minus allocated, in NOK.")
+    allocations: list[Allocation] = strawberry.field(
+        description="The allocations made from it by the as-of date, oldest first.")
 
 
 @strawberry.type(description="A named baseline: the plan as of a date.")
 class Baseline:
-    name: str
-    as_of: date
-    description: str | None
+    name: str = strawberry.field(
+        description="The baseline's name, such as \"original plan\"; comparison(baseline:) takes it.")
+    as_of: date = strawberry.field(description="The date whose plan the baseline is.")
+    description: str | None = strawberry.field(description="Why this plan is a baseline; null when not given.")
     adopted_on: date | None = strawberry.field(
         description="The effective date of its latest adoption as the current baseline (re-baselining), if adopted")
 
 
 @strawberry.type(description="A dated statement or finding linked to actors.")
 class Statement:
-    made_on: date
-    kind: str
-    title: str
-    summary: str
-    by: str | None
-    actors: list[strawberry.ID]
+    made_on: date = strawberry.field(description="The day the statement was made (its effective date).")
+    kind: str = strawberry.field(description="What sort of statement it is, such as statement, audit or finding.")
+    title: str = strawberry.field(description="The statement's title.")
+    summary: str = strawberry.field(description="What it says, in short.")
+    by: str | None = strawberry.field(description="Who made it; null when not recorded.")
+    actors: list[strawberry.ID] = strawberry.field(
+        description="The ids of the actors it concerns; empty when it concerns the programme as a whole.")
 
 
 @strawberry.type(description="A fact in force that the plan has no view of its own for (a newer entry type's).")
 class OtherFact:
-    family: str
-    subject: str
-    attribute: str
-    effective: date
+    family: str = strawberry.field(description="The fact family the entry type declares, such as risk.")
+    subject: str = strawberry.field(description="The subject's id within the family.")
+    attribute: str = strawberry.field(description="Which attribute of the subject the fact sets.")
+    effective: date = strawberry.field(description="The day the fact took effect.")
     entry_id: strawberry.ID = strawberry.field(description="The entry that stated it")
-    summary: str
+    summary: str = strawberry.field(description="The fact in one line, as the entry type describes itself.")
 
 
 @strawberry.type(description="What the ledger believes about a programme on asOf, as recorded by recordedAsOf.")
 class Programme:
-    id: strawberry.ID
-    name: str
-    owner: str
-    description: str | None
-    strategic_goal: str | None
-    segment: str | None
-    contact: str | None
-    status: str | None
-    risk: str | None
-    risks: list[str]
-    as_of: date
-    recorded_as_of: datetime
-    waves: list[Wave]
-    deliverables: list[Deliverable]
-    deliverables_completed: int
-    reserves: list[Reserve]
-    baselines: list[Baseline]
+    id: strawberry.ID = strawberry.field(description="The programme's id (a lower-case slug).")
+    name: str = strawberry.field(description="The programme's name.")
+    owner: str = strawberry.field(description="The organisation that owns the programme.")
+    description: str | None = strawberry.field(description="What the programme delivers; null when not recorded.")
+    strategic_goal: str | None = strawberry.field(description="The strategic goal it serves; null when not recorded.")
+    segment: str | None = strawberry.field(
+        description="The portfolio segment it is filed under; null when not recorded.")
+    contact: str | None = strawberry.field(description="Who answers for it; null when not recorded.")
+    status: str | None = strawberry.field(
+        description="The last assessed overall status by the as-of date; null when never assessed.")
+    risk: str | None = strawberry.field(
+        description="The last assessed risk level by the as-of date; null when never assessed.")
+    risks: list[str] = strawberry.field(description="The risks named by the last assessment; empty when none.")
+    as_of: date = strawberry.field(description="The day this plan is for (effective time).")
+    recorded_as_of: datetime = strawberry.field(
+        description="The moment this plan is as known at (recorded time, UTC): later entries are left out.")
+    waves: list[Wave] = strawberry.field(
+        description="The waves planned by the as-of date, sorted by id.")
+    deliverables: list[Deliverable] = strawberry.field(
+        description="The deliverables planned by the as-of date, sorted by id.")
+    deliverables_completed: int = strawberry.field(
+        description="How many deliverables were completed by the as-of date.")
+    reserves: list[Reserve] = strawberry.field(
+        description="The cost reserves established by the as-of date, sorted by id.")
+    baselines: list[Baseline] = strawberry.field(description="The named baselines recorded by the as-of date.")
     current_baseline: Baseline | None = strawberry.field(
         description="The baseline adopted most recently by asOf (re-baselining), if one has been adopted")
-    statements: list[Statement]
+    statements: list[Statement] = strawberry.field(description="The statements made by the as-of date, oldest first.")
     all_actors: strawberry.Private[list[Actor]]
     other_facts: list[OtherFact] = strawberry.field(
         description="Facts of families the plan has no view for, so that no entry type is silently left out")
 
     @strawberry.field(description="Actors, optionally only of one kind or status.")
-    def actors(self, kind: str | None = None, status: str | None = None) -> list[Actor]:
+    def actors(
+        self,
+        kind: Annotated[str | None, strawberry.argument(
+            description="Only actors of this kind (health_trust, municipality, ...). Null: every kind.")] = None,
+        status: Annotated[str | None, strawberry.argument(
+            description="Only actors with this status (planned, postponed, unscheduled, live, withdrawn or "
+                        "registered). Null: every status.")] = None,
+    ) -> list[Actor]:
         return [
             a for a in self.all_actors if (kind is None or a.kind == kind) and (status is None or a.status == status)
         ]
 
     @strawberry.field(description="One actor, or null if it is not known on the as-of date.")
-    def actor(self, id: strawberry.ID) -> Actor | None:
+    def actor(
+        self, id: Annotated[strawberry.ID, strawberry.argument(description="The actor's id (a lower-case slug).")]
+    ) -> Actor | None:
         return next((a for a in self.all_actors if a.id == id), None)
 
     @strawberry.field(description="One wave, or null if it is not known on the as-of date.")
-    def wave(self, id: strawberry.ID) -> Wave | None:
+    def wave(
+        self, id: Annotated[strawberry.ID, strawberry.argument(description="The wave's id (a lower-case slug).")]
+    ) -> Wave | None:
         return next((w for w in self.waves if w.id == id), None)
 
     @strawberry.field(description="Every entry that named or adopted a baseline (re-baselining), in effective "
@@ -314,25 +359,34 @@ def programme_of(plan: views.ProgrammePlan) -> Programme:
 class LedgerEvent:
     id: strawberry.ID = strawberry.field(description="The entry id, programme:sequence")
     position: int = strawberry.field(description="Global position in the log")
-    programme_id: strawberry.ID
-    type: str
-    effective: date
-    recorded_at: datetime
-    recorded_by: str
-    key: str
-    source: Source | None
+    programme_id: strawberry.ID = strawberry.field(description="The programme the entry belongs to.")
+    type: str = strawberry.field(description="The entry type, such as GoLiveRecorded.")
+    effective: date = strawberry.field(description="When the change took effect in the world (effective time).")
+    recorded_at: datetime = strawberry.field(
+        description="When the ledger stored it (recorded time, UTC); set by the ledger, never by the client.")
+    recorded_by: str = strawberry.field(
+        description="Who recorded it: token:NAME for the API, or the import's principal.")
+    key: str = strawberry.field(description="The entry's idempotency key, unique within the programme.")
+    source: Source | None = strawberry.field(
+        description="The document the entry comes from; null for an operational entry.")
     operational: bool = strawberry.field(description="Recorded live without a source document")
-    deciding_body: str | None
-    reason: str | None
-    summary: str
+    deciding_body: str | None = strawberry.field(
+        description="The body that decided the change; null when not recorded.")
+    reason: str | None = strawberry.field(description="Why the change was made; null when not recorded.")
+    summary: str = strawberry.field(description="The entry in one line.")
     corrects: strawberry.ID | None = strawberry.field(description="The entry this one corrects or retracts")
-    corrected_by: list[strawberry.ID]
-    retracted_by: strawberry.ID | None
+    corrected_by: list[strawberry.ID] = strawberry.field(
+        description="The ids of later entries that correct this one, oldest first; empty when none.")
+    retracted_by: strawberry.ID | None = strawberry.field(
+        description="The id of the later entry that withdrew this one; null when it stands.")
     data: JSON = strawberry.field(description="The entry's fields in the import format")
 
     @strawberry.field(description="Proof that this entry is in the log's tree of treeSize entries (default: all).")
     async def proof(
-        self, info: strawberry.Info[LedgerContext, None], tree_size: int | None = None
+        self, info: strawberry.Info[LedgerContext, None],
+        tree_size: Annotated[int | None, strawberry.argument(
+            description="The size of the tree to prove it in, such as a saved digest's treeSize (at least this "
+                        "entry's position). Null: the whole log now.")] = None,
     ) -> proofs.InclusionProof:
         return await proofs.inclusion_proof(info, str(self.id), self.position, tree_size)
 
@@ -365,10 +419,10 @@ def revision_of(revision: history_views.Revision) -> ActorRevision:
     )
 
 
-@strawberry.type
+@strawberry.type(description="One entry of a page of the audit trail and its cursor.")
 class LedgerEventEdge:
-    cursor: str
-    node: LedgerEvent
+    cursor: str = strawberry.field(description="This entry's place in the log, for after/before; opaque.")
+    node: LedgerEvent = strawberry.field(description="The entry.")
 
 
 @strawberry.type(description="Where a page sits in the whole result (Relay connection spec).")
@@ -382,8 +436,8 @@ class PageInfo:
 
 @strawberry.type(description="A page of the audit trail (Relay connection).")
 class LedgerEventConnection:
-    edges: list[LedgerEventEdge]
-    page_info: PageInfo
+    edges: list[LedgerEventEdge] = strawberry.field(description="The page's entries with their cursors, oldest first.")
+    page_info: PageInfo = strawberry.field(description="Where the page sits in the whole result.")
     _count: strawberry.Private[Callable[[], Awaitable[int]]]
 
     @strawberry.field(description="How many entries match the filters, on every page together.")
@@ -432,13 +486,21 @@ class BaselineSlip:
 
 @strawberry.type(description="One actor or wave in a comparison.")
 class ComparisonRow:
-    actor: ActorRef | None
-    wave: WaveRef | None
-    baseline: PlannedWindow | None
-    current: PlannedWindow | None
-    actual_go_live: date | None
-    slip_days_earliest: int | None
-    slip_days_latest: int | None
+    actor: ActorRef | None = strawberry.field(description="The actor of an actor row; null in a wave row.")
+    wave: WaveRef | None = strawberry.field(
+        description="The actor's wave on the against date (in a wave row, the wave itself); null when in none.")
+    baseline: PlannedWindow | None = strawberry.field(
+        description="The planned go-live window in the baseline; null when the baseline had none (added later).")
+    current: PlannedWindow | None = strawberry.field(
+        description="The planned go-live window on the against date; null when unscheduled.")
+    actual_go_live: date | None = strawberry.field(
+        description="The day it went live, if on or before the against date; null otherwise.")
+    slip_days_earliest: int | None = strawberry.field(
+        description="Days from the baseline's earliest day to the go-live (or, not yet live, to the current "
+                    "earliest); positive is late. Null when either bound is missing.")
+    slip_days_latest: int | None = strawberry.field(
+        description="Days from the baseline's latest day to the go-live (or the current latest); positive is late. "
+                    "Null when either bound is missing.")
     slip_hours: float | None = strawberry.field(
         description="Hours against the baseline's planned moment, where both it and the go-live carry a time "
                     "(a go-live at 22:00 the evening before a day planned from 00:00 is -2)")
@@ -451,26 +513,26 @@ class ComparisonRow:
 
 @strawberry.type(description="How many actors have each status.")
 class ComparisonSummary:
-    early: int
-    on_time: int
-    late: int
-    not_yet_live: int
+    early: int = strawberry.field(description="Actors that went live before the baseline's window.")
+    on_time: int = strawberry.field(description="Actors that went live within the baseline's window.")
+    late: int = strawberry.field(description="Actors that went live after the baseline's window.")
+    not_yet_live: int = strawberry.field(description="Actors not live by the against date, their window still open.")
     overdue: int = strawberry.field(description="Actors whose window has passed with no go-live")
-    withdrawn: int
-    added: int
+    withdrawn: int = strawberry.field(description="Actors that left the rollout.")
+    added: int = strawberry.field(description="Actors that the baseline did not plan.")
 
 
 @strawberry.type(description="A baseline set against the plan and the actual go-lives on a later date.")
 class Comparison:
-    baseline: str
-    baseline_as_of: date
-    against: date
+    baseline: str = strawberry.field(description="The baseline as asked: a baseline's name or a date.")
+    baseline_as_of: date = strawberry.field(description="The date whose plan the baseline is.")
+    against: date = strawberry.field(description="The day whose plan and go-lives are set against the baseline.")
     current_baseline: str | None = strawberry.field(
         description="The baseline adopted as current by the against date (re-baselining), if any")
     current_baseline_as_of: date | None = strawberry.field(description="The as-of date of the current baseline")
-    rows: list[ComparisonRow]
-    wave_rows: list[ComparisonRow]
-    summary: ComparisonSummary
+    rows: list[ComparisonRow] = strawberry.field(description="One row per actor.")
+    wave_rows: list[ComparisonRow] = strawberry.field(description="One row per wave.")
+    summary: ComparisonSummary = strawberry.field(description="How many actors have each status.")
 
 
 def _slip(slip: comparison_views.Slip) -> BaselineSlip:

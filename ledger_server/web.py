@@ -38,8 +38,11 @@ PAGE_POLICY = ("default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 's
 ServicesLookup = Callable[[], Services | None]
 
 
-def web_routes(services: ServicesLookup) -> list[BaseRoute]:
-    """The page at / and /programmes/{id}, its static files, and the two chart endpoints."""
+def web_routes(services: ServicesLookup, *, graphiql: bool) -> list[BaseRoute]:
+    """The page at / and /programmes/{id}, its static files, the two chart endpoints, and GraphiQL's files.
+
+    GraphiQL's files are mounted only when GraphiQL is on: `--no-graphiql` leaves no part of it served.
+    """
 
     async def page(_: Request) -> Response:
         return FileResponse(STATIC / "page" / "index.html", media_type="text/html",
@@ -56,7 +59,9 @@ def web_routes(services: ServicesLookup) -> list[BaseRoute]:
         Route("/programmes/{programme}", page),
         Route("/programmes/{programme}/trend.svg", trend),
         Route("/programmes/{programme}/timeline.svg", timeline),
-        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        Mount("/static/page", StaticFiles(directory=STATIC / "page"), name="page"),
+        *([Mount("/static/graphiql", StaticFiles(directory=STATIC / "graphiql"), name="graphiql")]
+          if graphiql else []),
     ]
 
 

@@ -15,14 +15,14 @@ and no reader needs a lock.
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from ledger.application import RecordedEntry
 from ledger.belief import fact_changes
-from ledger.timeline import LAST_SEQ, FactKey, Version
+from ledger.timeline import FactKey, Orders, Version, in_force, insert_version
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +52,8 @@ class IndexedVersion:
         return self.recorded_from <= moment and (self.recorded_to is None or moment < self.recorded_to)
 
 
-# A key's versions in (effective, seq) order, with their sort keys alongside so that
-# lookups bisect plain tuples in C.
-FactHistory = tuple[list[tuple[date, int]], list[IndexedVersion]]
+# A key's versions in (effective, seq) order with their sort keys (see `ledger.timeline.in_force`).
+FactHistory = tuple[Orders, list[IndexedVersion]]
 
 
 class ProgrammeFacts:
@@ -70,28 +69,18 @@ class ProgrammeFacts:
         history = self._histories.get(key)
         if history is None:
             return None
-        orders, versions = history
-        index = bisect_right(orders, (as_of, LAST_SEQ))
-        while index:
-            index -= 1
-            if versions[index].believed_at(recorded_as_of):
-                return versions[index]
-        return None
+        return in_force(history[0], history[1], as_of, believed=lambda version: version.believed_at(recorded_as_of))
 
     def facts_at(self, as_of: date, recorded_as_of: datetime) -> dict[FactKey, Version]:
         """Every fact in force on `as_of` as known at `recorded_as_of`."""
+        def believed(version: IndexedVersion) -> bool:
+            return version.believed_at(recorded_as_of)
+
         found: dict[FactKey, Version] = {}
-        bound = (as_of, LAST_SEQ)
         for key, (orders, versions) in self._histories.items():
-            index = bisect_right(orders, bound)
-            while index:
-                index -= 1
-                version = versions[index]
-                if version.recorded_from <= recorded_as_of and (
-                    version.recorded_to is None or recorded_as_of < version.recorded_to
-                ):
-                    found[key] = version.public
-                    break
+            version = in_force(orders, versions, as_of, believed=believed)
+            if version is not None:
+                found[key] = version.public
         return found
 
     def rows(self) -> list[tuple[FactKey, IndexedVersion]]:
@@ -146,10 +135,8 @@ class ProgrammeIndex:
         opened = self._open.setdefault(seq, [])
         for ordinal, (key, value) in enumerate(facts):
             orders, versions = self._writable(key)
-            place = bisect_right(orders, (effective, seq))
-            orders.insert(place, (effective, seq))
-            versions.insert(place, IndexedVersion(Version(effective, seq, value), recorded.recorded_at,
-                                                  recorded.position, ordinal))
+            insert_version(orders, versions, (effective, seq), IndexedVersion(
+                Version(effective, seq, value), recorded.recorded_at, recorded.position, ordinal))
             opened.append(key)
 
     def _close(self, seq: int, moment: datetime) -> None:

@@ -147,6 +147,10 @@ class InMemoryReadModel:
                 for recorded in chunk:
                     self.apply(recorded)
                 self.publish()
+                # What a batch added lives as long as the model: keep the collector from
+                # walking it again on every later collection (a rebuild spent a third of
+                # its time there).
+                gc.freeze()
                 taken += len(chunk)
             if taken >= SETTLE_AFTER:
                 settle_heap()

@@ -19,19 +19,14 @@ from ledger.timeline import FactKey, Version
 from ledger.values import parse_source
 from projections.audit import AuditLog, AuditView, LogEntry, LogPage, LogQuery
 from projections.fact_values import decode_value
-from projections.pg_schema import SCHEMA, fact_table
+from projections.pg_schema import SCHEMA, fact_table, in_force_sql
 
 
 @functools.cache
 def _facts_query(families: tuple[str, ...]) -> str:
     """The as-of question over every family's table: one index range scan each."""
-    parts = [
-        f"(SELECT DISTINCT ON (subject, attribute) '{family}' AS family, subject, attribute, effective, seq, value "
-        f"FROM {fact_table(family)} WHERE programme = $1 AND effective <= $2 AND recorded_from <= $3 "
-        "AND (recorded_to IS NULL OR recorded_to > $3) "
-        "ORDER BY subject, attribute, effective DESC, seq DESC, ordinal DESC)"
-        for family in families
-    ]
+    columns = "'{}' AS family, subject, attribute, effective, seq, value"
+    parts = [f"({in_force_sql(family, columns.format(family), '$1', '$2', '$3')})" for family in families]
     return " UNION ALL ".join(parts)
 
 
@@ -51,7 +46,7 @@ def _log_entry(row: Any) -> LogEntry:
         effective=row["effective"], recorded_at=row["recorded_at"], recorded_by=row["recorded_by"], key=row["key"],
         source=None if row["source"] is None else parse_source(json.loads(row["source"])),
         deciding_body=row["deciding_body"], reason=row["reason"], summary=row["summary"],
-        subjects=frozenset(row["subjects"]), data=json.loads(row["data"]), corrects=row["corrects"],
+        subjects=frozenset(row["subjects"]), content=json.loads(row["data"]), corrects=row["corrects"],
         corrected_by=tuple(row["corrected_by"]), retracted_by=row["retracted_by"],
     )
 

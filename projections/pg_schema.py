@@ -81,16 +81,26 @@ def view_statements(schema: str) -> list[str]:
     ]
 
 
+def in_force_sql(family: str, columns: str, programme: str, day: str, known: str) -> str:
+    """The version in force of each (subject, attribute) of a family on `day` as known at `known`.
+
+    The SQL form of `ledger.timeline.in_force` over a family's table: the last version by
+    (effective, seq, ordinal) on or before the day among those whose recorded period holds
+    `known`. Every as-of query on PostgreSQL is made here, so it has one meaning.
+    """
+    return (f"SELECT DISTINCT ON (subject, attribute) {columns} FROM {fact_table(family)} "
+            f"WHERE programme = {programme} AND effective <= {day} AND recorded_from <= {known} "
+            f"AND (recorded_to IS NULL OR recorded_to > {known}) "
+            "ORDER BY subject, attribute, effective DESC, seq DESC, ordinal DESC")
+
+
 def function_statements() -> list[str]:
     """Functions for auditors' SQL, kept outside the swapped schema and naming it by name."""
     return [
         # plan_as_of(programme, day, known): every actor fact in force on `day` as recorded by `known`.
         f"CREATE OR REPLACE FUNCTION {META}.plan_as_of(p text, day date, known timestamptz DEFAULT now()) "
         "RETURNS TABLE (actor text, attribute text, effective date, value jsonb) LANGUAGE sql STABLE AS $$ "
-        f"SELECT DISTINCT ON (subject, attribute) subject, attribute, effective, value FROM {fact_table('actor')} "
-        "WHERE programme = p AND effective <= day AND recorded_from <= known "
-        "AND (recorded_to IS NULL OR recorded_to > known) "
-        "ORDER BY subject, attribute, effective DESC, seq DESC, ordinal DESC $$",
+        f"{in_force_sql('actor', 'subject, attribute, effective, value', 'p', 'day', 'known')} $$",
         # changes_between(programme, from, to): the entries that took effect in a date range.
         f"CREATE OR REPLACE FUNCTION {META}.changes_between(p text, from_day date, to_day date) "
         "RETURNS TABLE (entry_id text, type text, effective date, recorded_at timestamptz, recorded_by text, "

@@ -30,6 +30,7 @@ def gantt_svg(comparison: Comparison) -> str:
     height = TOP + ROW * len(rows) + 20
     root = document(NAME_WIDTH + CHART_WIDTH + SLIP_WIDTH, height,
                     f"{comparison.programme}: baseline {comparison.baseline!r} against {comparison.against}")
+    root.set("data-header-height", str(TOP))  # the band above the rows: legend and dates (the page keeps it in view)
     _header(root, comparison, x, height)
     for number, (row, is_wave) in enumerate(rows):
         _row(root, row, is_wave, x, TOP + ROW * number)

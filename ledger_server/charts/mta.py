@@ -5,6 +5,11 @@ next, so a slip shows as a step up; where the source gave a window rather than a
 spans its earliest to its latest bound. The diagonal is "forecast = report date": a line
 ends where it meets it, at the actual go-live. Every report point has the source's label and
 document as its hover title.
+
+The two axes have ranges of their own: the report dates (and go-lives) across, the forecasts
+(and go-lives) up. A shared range would keep the diagonal at 45 degrees, but forecasts run far
+past the last report (the bundled history's by 19 months), which left the right half of the plot
+empty; lines of subjects not yet live run to the right edge rather than on to today.
 """
 
 from __future__ import annotations
@@ -16,31 +21,39 @@ from ledger_server.charts.svg import PALETTE, DateScale, add, document, hover, p
 from projections.trend import MilestoneTrend, TrendPoint, TrendSeries
 
 LEFT, TOP, SIDE, LEGEND_ROW = 80, 30, 460, 18
+MARGIN = 0.06  # of each axis's span, at least a month, so no band or point touches the frame
 
 
 def mta_svg(trend: MilestoneTrend, until: date | None = None) -> str:
-    """The MTA chart of a milestone trend; lines without a go-live run on to `until`.
+    """The MTA chart of a milestone trend; lines without a go-live run on to `until` (at most the right edge).
 
     `until` defaults to the last report of any chosen subject, so the chart ends where the
     reporting does rather than stretching to today.
     """
-    until = until or last_report(trend)
-    days = _days(trend, until)
-    start, end = padded(days)
-    x = DateScale(start, end, LEFT, LEFT + SIDE)
-    y = DateScale(start, end, TOP + SIDE, TOP)  # later forecasts higher up
+    reports, forecasts = _report_days(trend), _forecast_days(trend)
+    blank = [trend.recorded_as_of.date()]  # no report at all: still a (blank) chart
+    x = DateScale(*padded(reports or forecasts or blank, share=MARGIN), LEFT, LEFT + SIDE)
+    y = DateScale(*padded(forecasts or reports or blank, share=MARGIN), TOP + SIDE, TOP)  # later forecasts higher
+    until = min(until or last_report(trend) or x.end, x.end)
     legend_top = TOP + SIDE + 50
     root = document(LEFT + SIDE + 30, legend_top + LEGEND_ROW * len(trend.series) + 10,
                     f"Milestone trend of {trend.programme}")
     x_axis(root, x, TOP + SIDE, TOP, "report date")
     y_axis(root, y, LEFT, LEFT + SIDE, "forecast go-live")
-    add(root, "line", class_="diagonal", x1=x(start), y1=y(start), x2=x(end), y2=y(end),
-        stroke="#555", stroke_dasharray="4 3")
+    _diagonal(root, x, y)
     for number, series in enumerate(trend.series):
         colour = PALETTE[number % len(PALETTE)]
         _series(root, series, x, y, colour, until)
         _legend_row(root, series, colour, legend_top + LEGEND_ROW * number)
     return to_text(root)
+
+
+def _diagonal(root: ET.Element, x: DateScale, y: DateScale) -> None:
+    """Forecast = report date, over the dates both axes show (none when they do not overlap)."""
+    low, high = max(x.start, y.start), min(x.end, y.end)
+    if low < high:
+        add(root, "line", class_="diagonal", x1=x(low), y1=y(low), x2=x(high), y2=y(high),
+            stroke="#555", stroke_dasharray="4 3", data_from=low.isoformat(), data_to=high.isoformat())
 
 
 def last_report(trend: MilestoneTrend) -> date | None:
@@ -49,24 +62,25 @@ def last_report(trend: MilestoneTrend) -> date | None:
     return max(reports, default=None)
 
 
-def _days(trend: MilestoneTrend, until: date | None) -> list[date]:
-    """Every date the chart must show, on either axis (they share one range so the diagonal is 45°)."""
-    days = [until] if until else [trend.recorded_as_of.date()]  # no report at all: still a (blank) chart
-    for series in trend.series:
-        days += [p.reported for p in series.points]
-        days += [d for p in series.points for d in (p.planned.earliest, p.planned.latest) if d is not None]
-        days += [series.actual] if series.actual else []
-    return days
+def _report_days(trend: MilestoneTrend) -> list[date]:
+    """The dates across: every report and go-live."""
+    return [day for series in trend.series
+            for day in [*(p.reported for p in series.points), *([series.actual] if series.actual else [])]]
 
 
-def _series(
-    root: ET.Element, series: TrendSeries, x: DateScale, y: DateScale, colour: str, until: date | None,
-) -> None:
+def _forecast_days(trend: MilestoneTrend) -> list[date]:
+    """The dates up: every bound of every forecast, and the go-lives (where lines meet the diagonal)."""
+    return [day for series in trend.series
+            for day in [*(d for p in series.points for d in (p.planned.earliest, p.planned.latest) if d is not None),
+                        *([series.actual] if series.actual else [])]]
+
+
+def _series(root: ET.Element, series: TrendSeries, x: DateScale, y: DateScale, colour: str, until: date) -> None:
     group = add(root, "g", class_="series", data_kind=series.kind, data_subject=series.subject)
     if not series.points:
         return
     last = series.points[-1].reported
-    ends = [p.reported for p in series.points[1:]] + [series.actual or max(until or last, last)]
+    ends = [p.reported for p in series.points[1:]] + [series.actual or max(until, last)]
     steps = list(zip(series.points, ends, strict=True))
     band = _band(steps, x, y)
     if band:

@@ -102,9 +102,12 @@ def _is_yearly(ticks: list[date]) -> bool:
     return len(ticks) > 1 and all(day.month == 1 for day in ticks)
 
 
-def padded(days: list[date], margin_days: int = 30) -> tuple[date, date]:
-    """The range of `days` widened by a margin on both sides (a month, so marks never sit on the frame)."""
-    return min(days) - timedelta(days=margin_days), max(days) + timedelta(days=margin_days)
+def padded(days: list[date], margin_days: int = 30, share: float = 0.0) -> tuple[date, date]:
+    """The range of `days` widened on both sides by `margin_days` or `share` of its span, whichever is more,
+    so marks never sit on the frame."""
+    low, high = min(days), max(days)
+    margin = timedelta(days=max(margin_days, round((high - low).days * share)))
+    return low - margin, high + margin
 
 
 def tick_label(day: date, step_is_year: bool) -> str:

@@ -100,6 +100,18 @@ def console_errors(driver: webdriver.Chrome) -> list[str]:
     return [record["message"] for record in driver.get_log("browser") if record["level"] == "SEVERE"]
 
 
+@contextmanager
+def whole_page_in_view(driver: webdriver.Chrome) -> Iterator[None]:
+    """The window made as tall as the page for the block, so nothing is scrolled and no sticky bar moves."""
+    size = driver.get_window_size()
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(size["width"], min(int(height) + 40, 6000))
+    try:
+        yield
+    finally:
+        driver.set_window_size(size["width"], size["height"])
+
+
 def screenshot(driver: webdriver.Chrome, folder: Path, name: str, full: bool = True) -> Path:
     """A PNG of the whole page under `folder`; the README's pictures also go to $LEDGER_SCREENSHOTS if set."""
     target = folder / f"{name}.png"
@@ -107,21 +119,24 @@ def screenshot(driver: webdriver.Chrome, folder: Path, name: str, full: bool = T
         driver.save_screenshot(str(target))
         _publish(target)
         return target
-    size = driver.get_window_size()
-    height = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.set_window_size(size["width"], min(int(height) + 40, 6000))
-    try:
+    with whole_page_in_view(driver):
         driver.save_screenshot(str(target))
-    finally:
-        driver.set_window_size(size["width"], size["height"])
     _publish(target)
     return target
 
 
-def element_screenshot(element: object, folder: Path, name: str) -> Path:
-    """A PNG of one element (a chart) under `folder`; the README's also go to $LEDGER_SCREENSHOTS if set."""
+def element_screenshot(element: object, folder: Path, name: str, driver: webdriver.Chrome | None = None) -> Path:
+    """A PNG of one element (a chart) under `folder`; the README's also go to $LEDGER_SCREENSHOTS if set.
+
+    With `driver`, the picture is taken with the whole page in view: a chart taller than the window
+    is otherwise scrolled to the top of it, under the page's sticky controls.
+    """
     target = folder / f"{name}.png"
-    element.screenshot(str(target))  # type: ignore[attr-defined]
+    if driver is None:
+        element.screenshot(str(target))  # type: ignore[attr-defined]
+    else:
+        with whole_page_in_view(driver):
+            element.screenshot(str(target))  # type: ignore[attr-defined]
     _publish(target)
     return target
 

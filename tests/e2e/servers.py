@@ -88,3 +88,29 @@ def ledger_process(tmp_path: Path, *arguments: str, env: dict[str, str] | None =
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=15)
+
+
+def seeded_with_recorder(url: str, token_name: str) -> str:
+    """Import tests/data/sample.jsonl (programme "demo") into the store at `url`; a new recorder token's secret."""
+    from ledger.application import open_ledger
+    from ledger.importer import import_text
+    from ledger.settings import StoreLocation
+    from ledger_server.auth import TokenStore
+    from tests.conftest import SAMPLE
+
+    app = open_ledger(StoreLocation(url))
+    try:
+        import_text(app, SAMPLE.read_text(encoding="utf-8"), recorded_by="seed")
+    finally:
+        app.close()
+    token, _ = TokenStore(StoreLocation(url)).create("recorder", token_name)
+    return token
+
+
+@contextlib.contextmanager
+def two_servers_on(tmp_path: Path, url: str, env: dict[str, str] | None = None) -> Iterator[
+        tuple[RunningServer, RunningServer]]:
+    """Two `ledger serve` processes on one store for the block, both healthy when it starts."""
+    with ledger_process(tmp_path, "serve", "--database", url, env=env) as first, \
+            ledger_process(tmp_path, "serve", "--database", url, env=env) as second:
+        yield first, second

@@ -143,7 +143,7 @@ def test_the_mta_chart_has_one_line_per_chosen_actor(
         assert len(group.find_elements(By.CSS_SELECTOR, "path.trend-line")) == 1
     assert browser.find_elements(By.CSS_SELECTOR, "#trend-chart svg line.diagonal")
     chart = browser.find_element(By.CSS_SELECTOR, "#trend-chart svg")
-    element_screenshot(chart, tmp_path, "mta")
+    element_screenshot(chart, tmp_path, "mta", browser)
     _only_this_server(browser, public_server)
 
 
@@ -154,7 +154,37 @@ def test_the_timeline_shows_st_olavs_196_days_late_against_the_original_plan(
     row = browser.find_element(By.CSS_SELECTOR, "#timeline-chart svg g[data-subject='st-olavs-hospital']")
     assert row.get_attribute("data-status") == "late"
     assert row.find_element(By.CSS_SELECTOR, "text.slip").text.startswith("+196 d | +196 d")
-    element_screenshot(browser.find_element(By.CSS_SELECTOR, "#timeline-chart svg"), tmp_path, "timeline")
+    element_screenshot(browser.find_element(By.CSS_SELECTOR, "#timeline-chart"), tmp_path, "timeline", browser)
+
+
+# Scrolls the page so the timeline's top is `arguments[0]` px above the window's, then says, for each
+# date label of the timeline that is shown, whether it is below the sticky controls and is what a
+# click on its centre would hit (that is, nothing covers it).
+LABELS_IN_VIEW = """
+const chart = document.querySelector('#timeline-chart');
+window.scrollTo(0, chart.getBoundingClientRect().top + window.scrollY + arguments[0]);
+const bar = document.querySelector('#controls').getBoundingClientRect();
+const shown = (label) => {  // inside the window and inside the drawing it belongs to (not cropped away)
+  const box = label.getBoundingClientRect(), frame = label.ownerSVGElement.getBoundingClientRect();
+  return box.bottom > 0 && box.top < window.innerHeight && box.top >= frame.top && box.bottom <= frame.bottom;
+};
+return [...chart.querySelectorAll('text.tick')].filter(shown).map((label) => label.getBoundingClientRect())
+  .map((box) => [box.top >= bar.bottom,
+                 document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2)?.classList
+                   .contains('tick')]);
+"""
+
+
+@pytest.mark.parametrize("scrolled", [0, 300])
+def test_the_timeline_s_date_labels_stay_in_view_below_the_sticky_controls(
+    browser: webdriver.Chrome, public_server: RunningServer, tmp_path: Path, scrolled: int,
+) -> None:
+    _open(browser, public_server, "2024-06-01")
+    labels = browser.execute_script(LABELS_IN_VIEW, scrolled)
+    assert len(labels) >= 5  # 2022-07 ... 2025-01
+    assert all(below and uncovered for below, uncovered in labels), labels
+    browser.save_screenshot(str(tmp_path / f"timeline-scrolled-{scrolled}.png"))
+    assert browser.find_element(By.CSS_SELECTOR, "#timeline-chart svg g[data-subject='st-olavs-hospital']")
 
 
 def test_an_actors_history_and_audit_trail_with_sources_and_recorders(

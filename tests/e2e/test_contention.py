@@ -18,11 +18,8 @@ import httpx
 import pytest
 
 from ledger.application import open_ledger
-from ledger.importer import import_text
 from ledger.settings import StoreLocation
-from ledger_server.auth import TokenStore
-from tests.conftest import SAMPLE
-from tests.e2e.servers import RunningServer, ledger_process
+from tests.e2e.servers import RunningServer, seeded_with_recorder, two_servers_on
 
 RECORD = ("mutation($i: StatusAssessedInput!) { assessStatus(input: $i) { __typename "
           "... on Recorded { added } ... on Problem { code message } } }")
@@ -31,12 +28,8 @@ KEYS_PER_WRITER = 250
 
 @pytest.fixture
 def two_servers(postgres_url: str, tmp_path: Path) -> Iterator[tuple[RunningServer, RunningServer, str]]:
-    app = open_ledger(StoreLocation(postgres_url))
-    import_text(app, SAMPLE.read_text(encoding="utf-8"), recorded_by="seed")
-    app.close()
-    token, _ = TokenStore(StoreLocation(postgres_url)).create("recorder", "contention-test")
-    with ledger_process(tmp_path, "serve", "--database", postgres_url) as first, \
-            ledger_process(tmp_path, "serve", "--database", postgres_url) as second:
+    token = seeded_with_recorder(postgres_url, "contention-test")
+    with two_servers_on(tmp_path, postgres_url) as (first, second):
         yield first, second, token
 
 

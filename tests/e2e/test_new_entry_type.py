@@ -10,7 +10,7 @@ role, and survive `ledger rebuild`.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
@@ -42,6 +42,12 @@ def risk_type() -> Iterator[type[Change]]:
             MUTATION: ClassVar[str] = "raiseRisk"
             ROLE: ClassVar[str] = "admin"
             FAMILIES: ClassVar[tuple[str, ...]] = ("risk",)
+            FIELD_HELP: ClassVar[Mapping[str, str]] = {
+                "risk": "The risk's id, a lower-case slug.",
+                "title": "The risk in a few words.",
+                "severity": "How bad it would be, in the risk register's words.",
+                "actors": "The ids of the actors it concerns; empty for the whole programme.",
+            }
 
             risk: Slug
             title: Text
@@ -154,3 +160,19 @@ def test_an_entry_type_must_declare_its_mutation() -> None:
             """A type that forgot its declaration."""
 
             thing: Slug
+
+
+def test_an_entry_type_must_describe_each_field() -> None:
+    """A field's help is its GraphQL description; a type without it is refused when defined."""
+    with temporary_change_types(), pytest.raises(TypeError, match="Unhelped needs FIELD_HELP for thing, note"):
+
+        @dataclass(frozen=True)
+        class Unhelped(Change):
+            """A type that described its actor (the shared help) but not its own fields."""
+
+            MUTATION: ClassVar[str] = "unhelp"
+
+            actor: Slug
+            thing: Slug
+            note: Text | None = None
+    assert "Unhelped" not in change_types()

@@ -29,12 +29,9 @@ import httpx
 import pytest
 
 from ledger.application import open_ledger
-from ledger.importer import import_text
 from ledger.settings import StoreLocation
-from ledger_server.auth import TokenStore
 from tests import postgres
-from tests.conftest import SAMPLE
-from tests.e2e.servers import RunningServer, free_port, ledger_process
+from tests.e2e.servers import RunningServer, free_port, seeded_with_recorder, two_servers_on
 
 pytestmark = pytest.mark.postgres
 
@@ -78,14 +75,10 @@ def outage(tmp_path: Path) -> Iterator[Outage]:
     cluster.start()
     try:
         url = postgres.create_database(cluster.url)
-        app = open_ledger(StoreLocation(url))
-        import_text(app, SAMPLE.read_text(encoding="utf-8"), recorded_by="seed")
-        app.close()
-        token, _ = TokenStore(StoreLocation(url)).create("recorder", "outage-test")
+        token = seeded_with_recorder(url, "outage-test")
         env = {"LEDGER_PUBLIC_READS": "1", "LEDGER_POLL_SECONDS": "30"}
-        with ledger_process(tmp_path, "serve", "--database", url, env=env) as first, \
-                ledger_process(tmp_path, "serve", "--database", url, env=env) as second:
-            yield Outage(cluster, url, (first, second), token)
+        with two_servers_on(tmp_path, url, env) as servers:
+            yield Outage(cluster, url, servers, token)
     finally:
         cluster.remove()
 

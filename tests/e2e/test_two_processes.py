@@ -12,12 +12,7 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from ledger.application import open_ledger
-from ledger.importer import import_text
-from ledger.settings import StoreLocation
-from ledger_server.auth import TokenStore
-from tests.conftest import SAMPLE
-from tests.e2e.servers import ledger_process
+from tests.e2e.servers import seeded_with_recorder, two_servers_on
 
 ROOT = Path(__file__).parent.parent.parent
 SUBSCRIBE = "subscription { ledgerEvents(programmeId: \"demo\") { id position type } }"
@@ -28,13 +23,9 @@ LATEST = '{ events(programmeId: "demo", first: 500) { edges { node { id position
 
 @pytest.fixture
 def two_servers(postgres_url: str, tmp_path: Path) -> Iterator[tuple[int, int, str]]:
-    app = open_ledger(StoreLocation(postgres_url))
-    import_text(app, SAMPLE.read_text(encoding="utf-8"), recorded_by="seed")
-    app.close()
-    token, _ = TokenStore(StoreLocation(postgres_url)).create("recorder", "two-process-test")
+    token = seeded_with_recorder(postgres_url, "two-process-test")
     env = {"LEDGER_PUBLIC_READS": "1", "LEDGER_POLL_SECONDS": "30"}
-    with ledger_process(tmp_path, "serve", "--database", postgres_url, env=env) as writer, \
-            ledger_process(tmp_path, "serve", "--database", postgres_url, env=env) as reader:
+    with two_servers_on(tmp_path, postgres_url, env) as (writer, reader):
         yield writer.port, reader.port, token
 
 

@@ -58,6 +58,22 @@ def test_graphiql_is_the_vendored_copy_with_no_cdn(api: Served) -> None:
         assert api.http.get(reference).status_code == 200
 
 
+def test_without_graphiql_none_of_its_files_are_served_but_the_page_s_are(api: Served) -> None:
+    assets = sorted(path.name for path in (STATIC / "graphiql").iterdir() if path.is_file())
+    assert assets  # the files are there to serve, so a 404 below means "not served"
+    assert all(api.http.get(f"/static/graphiql/{name}").status_code == 200 for name in assets)
+    with serve(api.url, api.tokens, public_reads=False, graphiql=False) as closed:
+        answers = {name: closed.http.get(f"/static/graphiql/{name}").status_code for name in assets}
+        page = closed.http.get("/graphql", headers={"Accept": "text/html"})
+        own = closed.http.get("/static/page/page.js")
+        html = closed.http.get("/static/graphiql.html")
+    assert set(answers.values()) == {404}, answers
+    assert (page.status_code, html.status_code) == (404, 404)
+    assert "graphiql" not in page.text.lower()
+    assert own.status_code == 200
+    assert "fetch" in own.text
+
+
 def test_the_vendored_graphiql_files_are_those_the_manifest_names() -> None:
     folder = STATIC / "graphiql"
     manifest = json.loads((folder / "MANIFEST.json").read_text(encoding="utf-8"))

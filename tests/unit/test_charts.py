@@ -56,11 +56,52 @@ def test_the_mta_chart_has_one_line_per_series_dated_axes_and_the_diagonal() -> 
     assert titles == ["report date", "forecast go-live"]
     diagonal = root.find(".//svg:line[@class='diagonal']", NS)
     assert diagonal is not None
-    # Both axes share one scale, so the diagonal runs corner to corner at 45 degrees.
-    width = float(diagonal.get("x2", 0)) - float(diagonal.get("x1", 0))
-    height = float(diagonal.get("y1", 0)) - float(diagonal.get("y2", 0))
-    assert width > 0
-    assert abs(width - height) < 0.5
+    assert float(diagonal.get("x2", 0)) > float(diagonal.get("x1", 0))
+    assert float(diagonal.get("y2", 0)) < float(diagonal.get("y1", 0))  # later dates higher up
+    # Each axis has its own range, so the diagonal is "forecast = report date" rather than 45 degrees:
+    # the go-live, a point on it, lies on the line.
+    actual = root.find(".//svg:circle[@class='actual']", NS)
+    assert actual is not None
+    (x1, y1, x2, y2), (cx, cy) = ([float(diagonal.get(k, 0)) for k in ("x1", "y1", "x2", "y2")],
+                                  (float(actual.get("cx", 0)), float(actual.get("cy", 0))))
+    assert abs((x2 - x1) * (cy - y1) - (y2 - y1) * (cx - x1)) / abs(x2 - x1) < 1.0
+
+
+def _plot_frame(root: ET.Element) -> tuple[float, float, float, float]:
+    """left, right, top, bottom of the plot, from its two axis lines."""
+    x_line = root.find(".//svg:g[@class='x-axis']/svg:line", NS)
+    y_line = root.find(".//svg:g[@class='y-axis']/svg:line", NS)
+    assert x_line is not None
+    assert y_line is not None
+    return (float(x_line.get("x1", 0)), float(x_line.get("x2", 0)), float(y_line.get("y2", 0)),
+            float(y_line.get("y1", 0)))
+
+
+def test_the_mta_chart_s_x_axis_ends_with_the_reports_not_at_a_later_date() -> None:
+    root = _svg(mta_svg(TREND, until=date(2030, 1, 1)))  # the page passes today, long after the last report
+    ticks = [date.fromisoformat(t.get("data-date", "")) for t in
+             root.findall(".//svg:g[@class='x-axis']/svg:text[@class='tick']", NS)]
+    assert max(ticks) <= date(2023, 1, 1)  # the last report or go-live is 2022-11-12
+    left, right, _top, _bottom = _plot_frame(root)
+    wave = root.find(".//svg:g[@data-subject='w2']/svg:path[@class='trend-line']", NS)
+    assert wave is not None
+    ends = [float(point.split(",")[0].lstrip("ML")) for point in wave.get("d", "").split()]
+    assert abs(max(ends) - right) < 0.5  # the line of a subject not yet live runs to the right edge
+    assert min(ends) > left
+
+
+def test_every_band_and_point_of_the_mta_chart_sits_inside_the_plot_with_room() -> None:
+    root = _svg(mta_svg(TREND))
+    left, right, top, bottom = _plot_frame(root)
+    marks = [(float(c.get("cx", 0)), float(c.get("cy", 0))) for c in root.findall(".//svg:circle", NS)]
+    for band in root.findall(".//svg:path[@class='band']", NS):
+        marks += [tuple(float(n) for n in point.lstrip("ML").split(","))  # type: ignore[misc]
+                  for point in band.get("d", "").split() if point != "Z"]
+    assert len(marks) > 3
+    room = 0.04 * (bottom - top)
+    for mark_x, mark_y in marks:
+        assert left <= mark_x <= right
+        assert top + room <= mark_y <= bottom - room, (mark_x, mark_y)
 
 
 def test_the_mta_chart_draws_bands_for_windows_the_go_live_and_a_hover_per_report() -> None:

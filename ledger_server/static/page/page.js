@@ -178,6 +178,29 @@ async function refreshTimeline() {
   const search = new URLSearchParams({ baseline, against: values.asOf });
   if (values.recordedAsOf) search.set("recordedAsOf", values.recordedAsOf);
   await svgInto(target, `/programmes/${encodeURIComponent(state.programme)}/timeline.svg?${search}`);
+  stickTimelineHeader(target);
+}
+
+// The timeline is long, and its dates are at the top: its header band (the legend and the date
+// labels) goes into a strip that sticks below the date controls, so scrolling the rows never
+// slides the labels under the controls. The strip is the same SVG cropped to the band, without
+// the rows; the chart below is cropped to the rows.
+function stickTimelineHeader(target) {
+  const chart = target.querySelector("svg[data-header-height]");
+  if (!chart) return;
+  const band = Number(chart.dataset.headerHeight);
+  const [, , width, height] = chart.getAttribute("viewBox").split(" ").map(Number);
+  const header = chart.cloneNode(true);
+  header.querySelectorAll("g[data-subject], title").forEach((element) => element.remove());
+  header.setAttribute("viewBox", `0 0 ${width} ${band}`);
+  header.setAttribute("height", band);
+  header.setAttribute("aria-hidden", "true");  // the chart below keeps the accessible title
+  chart.setAttribute("viewBox", `0 ${band} ${width} ${height - band}`);
+  chart.setAttribute("height", height - band);
+  const strip = document.createElement("div");
+  strip.className = "sticky-header";
+  strip.append(header);
+  target.prepend(strip);
 }
 
 async function refreshActor() {
@@ -234,6 +257,15 @@ async function showProgrammes() {
   document.body.dataset.loaded = "programmes";
 }
 
+// Whatever the page scrolls to (a chart, a link target) stops below the sticky date controls
+// instead of under them; the bar's height changes when it wraps, so it is measured, not guessed.
+function keepClearOfTheControls() {
+  const bar = $("#controls");
+  const measure = () => document.documentElement.style.setProperty("--controls-height", `${bar.offsetHeight}px`);
+  new ResizeObserver(measure).observe(bar);
+  measure();
+}
+
 function start() {
   const match = location.pathname.match(/^\/programmes\/([^/]+)$/);
   const params = new URLSearchParams(location.search);
@@ -252,6 +284,7 @@ function start() {
     state.baselineFromUrl = params.get("baseline");
     $("#controls").addEventListener("submit", (event) => { event.preventDefault(); load(); });
     $("#as-of").addEventListener("change", load);
+    keepClearOfTheControls();
   } else {
     $("#programmes").hidden = false;
   }
