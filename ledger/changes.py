@@ -21,7 +21,7 @@ from typing import Annotated, ClassVar
 
 from ledger.errors import InvalidInput
 from ledger.timeline import FactKey
-from ledger.values import MoneyWindow, PlannedWindow
+from ledger.values import LocalTime, MoneyWindow, PlannedWindow
 
 Slug = Annotated[str, "slug"]
 Text = Annotated[str, "text"]
@@ -32,6 +32,8 @@ Reference = tuple[str, str, str]  # (kind, slug, field that named it)
 FOLLOWS_WAVE = "follows wave"
 POSTPONED = "postponed"
 UNSCHEDULED = "unscheduled"
+SCHEDULED = "scheduled"  # planned on its own window, outside any wave
+RESCHEDULED = "rescheduled"  # its own window moved (earlier or later: not a postponement)
 
 
 class ActorKind(StrEnum):
@@ -70,9 +72,10 @@ class Schedule:
 
 @dataclass(frozen=True)
 class GoLive:
-    """An actor went live (on the version's effective date), in `wave` where known."""
+    """An actor went live (on the version's effective date), in `wave` where known, at `at` if the source said."""
 
     wave: str | None
+    at: LocalTime | None = None
 
 
 _REGISTRY: dict[str, type[Change]] = {}  # every entry type by name, filled as classes are defined
@@ -353,8 +356,71 @@ class GoLivePostponed(Change):
 
 
 @dataclass(frozen=True)
+class GoLiveScheduled(Change):
+    """An actor's go-live is planned on a window of its own, outside any wave (its status: scheduled)."""
+
+    MUTATION: ClassVar[str] = "scheduleGoLive"
+    FAMILIES: ClassVar[tuple[str, ...]] = ("actor",)
+    MODE: ClassVar[str] = SCHEDULED  # the schedule mode, and so the status, this entry leaves
+    FIELD_HELP: ClassVar[Mapping[str, str]] = {
+        "window": "The actor's own go-live window, outside any wave.",
+    }
+
+    actor: Slug
+    window: PlannedWindow
+
+    def facts(self, seq: int) -> list[Fact]:
+        return [(("actor", self.actor, "schedule"), Schedule(self.MODE, self.window))]
+
+    def references(self) -> list[Reference]:
+        return [("actor", self.actor, "actor")]
+
+    def describe(self) -> str:
+        return f"{self.actor} {self.MODE} for {self.window}"
+
+
+@dataclass(frozen=True)
+class GoLiveRescheduled(GoLiveScheduled):
+    """An actor's own planned window (not its wave's) moves, earlier or later (its status: rescheduled).
+
+    Checked: the actor must already be planned on a window of its own or unscheduled; an actor
+    that follows its wave is postponed or scheduled instead.
+    """
+
+    MUTATION: ClassVar[str] = "rescheduleGoLive"
+    MODE: ClassVar[str] = RESCHEDULED
+
+
+@dataclass(frozen=True)
+class ActorRestoredToWave(Change):
+    """An actor taken off its wave's plan (postponed, scheduled, unscheduled) follows that wave again.
+
+    Its status becomes planned. Checked: the actor must be in `wave` and off its plan on the
+    effective date.
+    """
+
+    MUTATION: ClassVar[str] = "restoreActorToWave"
+    FAMILIES: ClassVar[tuple[str, ...]] = ("actor",)
+    FIELD_HELP: ClassVar[Mapping[str, str]] = {
+        "wave": "The id of the wave the actor follows again: the wave it was in when taken off its plan.",
+    }
+
+    actor: Slug
+    wave: Slug
+
+    def facts(self, seq: int) -> list[Fact]:
+        return [(("actor", self.actor, "schedule"), Schedule(FOLLOWS_WAVE))]
+
+    def references(self) -> list[Reference]:
+        return [("actor", self.actor, "actor"), ("wave", self.wave, "wave")]
+
+    def describe(self) -> str:
+        return f"{self.actor} restored to {self.wave}"
+
+
+@dataclass(frozen=True)
 class GoLiveRecorded(Change):
-    """Actors went live on the entry's effective date."""
+    """Actors went live on the entry's effective date, at a local time of day (`at`) if the source gave one."""
 
     MUTATION: ClassVar[str] = "recordGoLive"
     NON_EMPTY: ClassVar[tuple[str, ...]] = ("actors",)
@@ -362,13 +428,16 @@ class GoLiveRecorded(Change):
     FIELD_HELP: ClassVar[Mapping[str, str]] = {
         "actors": "The ids of the actors that went live, at least one.",
         "wave": "The id of the wave they went live in; null when they went live outside a wave.",
+        "at": "The local time of day and IANA time zone of the go-live, \"22:00 Europe/Oslo\"; null when the "
+              "source gave only the day.",
     }
 
     actors: tuple[Slug, ...]
     wave: Slug | None = None
+    at: LocalTime | None = None
 
     def facts(self, seq: int) -> list[Fact]:
-        return [(("actor", actor, "golive"), GoLive(self.wave)) for actor in self.actors]
+        return [(("actor", actor, "golive"), GoLive(self.wave, self.at)) for actor in self.actors]
 
     def references(self) -> list[Reference]:
         found = [("actor", actor, f"actors[{i}]") for i, actor in enumerate(self.actors)]
@@ -376,7 +445,8 @@ class GoLiveRecorded(Change):
 
     def describe(self) -> str:
         wave = f" in {self.wave}" if self.wave else ""
-        return f"go-live{wave}: {', '.join(self.actors)}"
+        at = f" at {self.at}" if self.at else ""
+        return f"go-live{wave}{at}: {', '.join(self.actors)}"
 
 
 @dataclass(frozen=True)
@@ -902,6 +972,34 @@ class BaselineNamed(Change):
 
     def describe(self) -> str:
         return f"baseline {self.name!r} = plan as of {self.as_of}"
+
+
+@dataclass(frozen=True)
+class BaselineAdopted(Change):
+    """A named baseline becomes the current one (re-baselining), from the entry's effective date.
+
+    Comparisons then show slip against the baseline asked for and against the current one side
+    by side. Record who decided it (`deciding_body`) and the source, like any entry.
+    """
+
+    MUTATION: ClassVar[str] = "adoptBaseline"
+    ROLE: ClassVar[str] = "admin"
+    FAMILIES: ClassVar[tuple[str, ...]] = ("baseline",)
+    FIELD_HELP: ClassVar[Mapping[str, str]] = {
+        "name": "The name of the baseline adopted as the current one (named earlier by BaselineNamed).",
+    }
+
+    name: Text
+
+    def facts(self, seq: int) -> list[Fact]:
+        # On the baseline's own subject, so its registration cannot be retracted under an adoption.
+        return [(("baseline", self.name, "adopted"), self.name)]
+
+    def references(self) -> list[Reference]:
+        return [("baseline", self.name, "name")]
+
+    def describe(self) -> str:
+        return f"baseline {self.name!r} adopted as the current baseline"
 
 
 # -- entries about entries -------------------------------------------------------------

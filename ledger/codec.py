@@ -17,7 +17,7 @@ from typing import Any
 
 from ledger.changes import Change, EntryCorrected
 from ledger.entry import Entry
-from ledger.values import MoneyWindow, PlannedWindow, format_money
+from ledger.values import LocalTime, MoneyWindow, PlannedWindow, format_money
 from ledger.wire import decode_line
 
 # Export adds this block; import ignores it because the ledger sets it itself.
@@ -31,6 +31,8 @@ def _encode(value: Any) -> Any:
         return [_encode(item) for item in value]
     if isinstance(value, PlannedWindow | MoneyWindow):
         return value.to_json()
+    if isinstance(value, LocalTime):
+        return str(value)
     if isinstance(value, Decimal):
         return format_money(value)
     if isinstance(value, date):

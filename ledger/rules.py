@@ -13,12 +13,16 @@ from datetime import date
 from decimal import Decimal
 
 from ledger.changes import (
+    FOLLOWS_WAVE,
     ActorMovedToWave,
     ActorRegistered,
+    ActorRestoredToWave,
     AllocationMade,
     Change,
     GoLive,
     GoLivePostponed,
+    GoLiveRescheduled,
+    Schedule,
 )
 from ledger.errors import (
     AlreadyLive,
@@ -46,6 +50,20 @@ def check_before(timeline: Timeline, change: Change, effective: date) -> None:
         _require_wave(timeline, change.actor, change.from_wave, effective, "from_wave")
     if isinstance(change, GoLivePostponed) and change.wave:
         _require_wave(timeline, change.actor, change.wave, effective, "wave")
+    if isinstance(change, GoLiveRescheduled | ActorRestoredToWave):
+        _require_off_wave(timeline, change, effective)
+
+
+def _require_off_wave(timeline: Timeline, change: GoLiveRescheduled | ActorRestoredToWave, day: date) -> None:
+    """A reschedule moves an actor's own window and a restore ends one: the actor must have one."""
+    schedule = timeline.value(("actor", change.actor, "schedule"), day)
+    if not isinstance(schedule, Schedule) or schedule.mode == FOLLOWS_WAVE:
+        plan = "follows its wave" if isinstance(schedule, Schedule) else "has no plan"
+        instead = ("postpone it or schedule it on its own window instead" if isinstance(change, GoLiveRescheduled)
+                   else "there is nothing to restore")
+        raise InvariantViolated(f"actor {change.actor!r} {plan} on {day}: {instead}", field="actor")
+    if isinstance(change, ActorRestoredToWave):
+        _require_wave(timeline, change.actor, change.wave, day, "wave")
 
 
 def _require_wave(timeline: Timeline, actor: str, wave: str, day: date, field: str) -> None:

@@ -14,7 +14,7 @@ import msgspec
 
 from ledger.changes import Change, EntryCorrected, change_types
 from ledger.entry import Entry, Provenance
-from ledger.values import MoneyWindow, PlannedWindow, Source
+from ledger.values import LocalTime, MoneyWindow, PlannedWindow, Source, parse_local_time
 
 ENVELOPE = frozenset({"programme", "effective", "key", "source", "deciding_body", "reason", "recorded_by", "recorded"})
 
@@ -53,7 +53,7 @@ def decode_stored_change(data: dict[str, Any]) -> Change:
 
 def decode_stored_window(data: dict[str, Any]) -> PlannedWindow:
     """A planned window from its stored form."""
-    window: PlannedWindow = msgspec.convert(data, PlannedWindow, strict=False)
+    window: PlannedWindow = msgspec.convert(data, PlannedWindow, strict=False, dec_hook=_nested)
     return window
 
 
@@ -68,6 +68,8 @@ def _nested(kind: type, value: Any) -> Any:
     # correction's replacement): the stored "type" says which.
     if kind is Change:
         return decode_stored_change(value)
+    if kind is LocalTime:  # stored as its string, "22:00 Europe/Oslo", validated when written
+        return parse_local_time(value, "at")
     raise NotImplementedError(f"no stored form for {kind!r}")
 
 

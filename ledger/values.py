@@ -9,10 +9,13 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from datetime import time as clock_time
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from functools import cache
 from typing import Any, ClassVar, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from ledger.errors import InvalidInput
 
@@ -87,6 +90,73 @@ def format_money(amount: Decimal) -> str:
     return format(amount, "f")
 
 
+class LocalTime:
+    """A time of day on the wall clock of a named time zone, as a source gave it: `22:00 Europe/Oslo`.
+
+    The zone is an IANA name, so the moment on a given day follows that day's offset (summer
+    time included) instead of one fixed offset. Not a dataclass on purpose: it is stored as its
+    string, and msgspec hands a string to a custom type's hook but not to a dataclass.
+    """
+
+    __slots__ = ("time", "zone")
+    time: clock_time
+    zone: str
+
+    def __init__(self, at: clock_time, zone: str) -> None:
+        object.__setattr__(self, "time", at)
+        object.__setattr__(self, "zone", zone)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("LocalTime is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LocalTime) and (self.time, self.zone) == (other.time, other.zone)
+
+    def __hash__(self) -> int:
+        return hash((self.time, self.zone))
+
+    def __repr__(self) -> str:
+        return f"LocalTime({str(self)!r})"
+
+    def on(self, day: date) -> datetime:
+        """The moment (in UTC) this local time names on `day`."""
+        return datetime.combine(day, self.time, tzinfo=ZoneInfo(self.zone)).astimezone(UTC)
+
+    def __str__(self) -> str:
+        return f"{self.time:%H:%M} {self.zone}"
+
+
+LOCAL_TIME = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9]) ([A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+-]+)*)", re.ASCII)
+
+
+def parse_local_time(raw: object, field: str) -> LocalTime:
+    """A time of day and an IANA time zone written `HH:MM Zone/Name`, such as `22:00 Europe/Oslo`."""
+    if isinstance(raw, LocalTime):
+        return raw
+    if not isinstance(raw, str) or not (m := LOCAL_TIME.fullmatch(raw)):
+        raise InvalidInput(
+            f"{raw!r} is not a time of day with a time zone: write HH:MM and an IANA zone name, "
+            "such as \"22:00 Europe/Oslo\"", field=field)
+    if not _known_zone(m[3]):
+        raise InvalidInput(f"{m[3]!r} is not a known IANA time zone (such as Europe/Oslo or UTC)", field=field)
+    return LocalTime(clock_time(int(m[1]), int(m[2])), m[3])
+
+
+@cache
+def _known_zone(name: str) -> bool:
+    # `ZoneInfo` also opens files such as "posixrules"; only listed names are zones a source means.
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return name in _zone_names()
+
+
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
 class Precision(StrEnum):
     """How exactly a planned window was stated by its source."""
 
@@ -118,35 +188,48 @@ class PlannedWindow:
     """A planned date as the source gave it: bounds, precision and the source's own words.
 
     A bound is None when the source gave none ("before summer 2024" has no earliest day);
-    the ledger never invents one.
+    the ledger never invents one. A window of one day may carry the time of day the source
+    named (`at`); no other window can, because a time on an unknown day means nothing.
     """
 
     earliest: date | None
     latest: date | None
     precision: Precision
     label: str
+    at: LocalTime | None = None
 
     FIELD_HELP: ClassVar[dict[str, str]] = {
         "earliest": "The first day the plan allows (inclusive); null when the source gave no lower bound.",
         "latest": "The last day the plan allows (inclusive); null when the source gave no upper bound.",
         "precision": "How exactly the source stated the window.",
         "label": "The source's own words for the date, such as \"oktober/november 2024\".",
+        "at": "The local time of day and IANA time zone the source gave, \"22:00 Europe/Oslo\" "
+              "(only on a window of one day).",
     }
 
     def to_json(self) -> dict[str, Any]:
-        """The window as a JSON object."""
-        return {
+        """The window as a JSON object (`at` only when the source gave a time, so older entries keep their form)."""
+        data: dict[str, Any] = {
             "earliest": self.earliest.isoformat() if self.earliest else None,
             "latest": self.latest.isoformat() if self.latest else None,
             "precision": self.precision.value,
             "label": self.label,
         }
+        if self.at is not None:
+            data["at"] = str(self.at)
+        return data
+
+    @property
+    def moment(self) -> datetime | None:
+        """The planned moment in UTC, when the window is one day with a time of day."""
+        return None if self.at is None or self.earliest is None else self.at.on(self.earliest)
 
     def __str__(self) -> str:
         bounds = f"{self.earliest or '…'}..{self.latest or '…'}"
         if self.earliest and self.earliest == self.latest:
             bounds = str(self.earliest)
-        return f"{self.label} ({bounds})" if self.label != bounds else bounds
+        shown = f"{self.label} ({bounds})" if self.label != bounds else bounds
+        return f"{shown} {self.at}" if self.at and str(self.at) not in self.label else shown
 
 
 def _month_end(year: int, month: int) -> date:
@@ -161,6 +244,10 @@ def _year(digits: str, text: str, field: str) -> int:
 
 
 def window_from_shorthand(text: str, field: str) -> PlannedWindow:
+    """A window from a shorthand string: YYYY-MM-DD (with `HH:MM Zone` or not), YYYY-MM, YYYY-Qn, YYYY-Hn, YYYY."""
+    if m := re.fullmatch(r"(\d{4}-\d{2}-\d{2}) (.+)", text, re.ASCII):
+        day = parse_date(m[1], field)
+        return PlannedWindow(day, day, Precision.DAY, text, parse_local_time(m[2], field))
     if m := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text, re.ASCII):
         day = parse_date(text, field)
         return PlannedWindow(day, day, Precision.DAY, text)
@@ -184,7 +271,7 @@ def window_from_shorthand(text: str, field: str) -> PlannedWindow:
         return PlannedWindow(date(year, 1, 1), date(year, 12, 31), Precision.YEAR, text)
     raise InvalidInput(
         f"{text!r} is not a window: use an object with earliest, latest, precision and label, "
-        "or one of YYYY-MM-DD, YYYY-MM, YYYY-Qn, YYYY-Hn, YYYY",
+        "or one of YYYY-MM-DD, YYYY-MM-DD HH:MM Zone, YYYY-MM, YYYY-Qn, YYYY-Hn, YYYY",
         field=field,
     )
 
@@ -218,7 +305,7 @@ def parse_window(raw: object, field: str) -> PlannedWindow:
         return window_from_shorthand(raw, field)
     if not isinstance(raw, dict):
         raise InvalidInput("must be a window object or a shorthand string", field=field)
-    _known_fields(raw, {"earliest", "latest", "precision", "label"}, "window", field)
+    _known_fields(raw, {"earliest", "latest", "precision", "label", "at"}, "window", field)
     earliest = None if raw.get("earliest") is None else parse_date(raw["earliest"], f"{field}.earliest")
     latest = None if raw.get("latest") is None else parse_date(raw["latest"], f"{field}.latest")
     if earliest is None and latest is None:
@@ -227,7 +314,20 @@ def parse_window(raw: object, field: str) -> PlannedWindow:
         raise InvalidInput(f"earliest {earliest} is after latest {latest}", field=field)
     precision = parse_precision(raw.get("precision"), f"{field}.precision")
     label = parse_text(raw.get("label"), f"{field}.label", max_length=200)
-    return PlannedWindow(earliest, latest, precision, label)
+    at = window_time(raw.get("at"), precision, earliest, latest, f"{field}.at")
+    return PlannedWindow(earliest, latest, precision, label, at)
+
+
+def window_time(
+    raw: object, precision: Precision, earliest: date | None, latest: date | None, field: str,
+) -> LocalTime | None:
+    """A window's time of day (None when not given); only a window of one day may carry one."""
+    if raw is None:
+        return None
+    at = parse_local_time(raw, field)
+    if precision is not Precision.DAY or earliest is None or earliest != latest:
+        raise InvalidInput("a time of day needs a window of one day (precision day, earliest = latest)", field=field)
+    return at
 
 
 class MoneyKind(StrEnum):

@@ -31,6 +31,7 @@ from ledger.errors import InvalidInput
 from ledger.values import (
     MONEY,
     SLUG,
+    LocalTime,
     MoneyKind,
     MoneyWindow,
     PlannedWindow,
@@ -39,6 +40,7 @@ from ledger.values import (
     money_window_from_parts,
     money_window_from_shorthand,
     parse_date,
+    parse_local_time,
     parse_money,
     parse_money_kind,
     parse_money_window,
@@ -48,6 +50,7 @@ from ledger.values import (
     parse_text,
     parse_window,
     window_from_shorthand,
+    window_time,
 )
 
 TEXT_LENGTH = 4000
@@ -70,6 +73,7 @@ class WindowWire(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     label: Annotated[str, msgspec.Meta(pattern=TEXT_PATTERN, max_length=200)]
     earliest: date | None = None
     latest: date | None = None
+    at: str | None = None  # "22:00 Europe/Oslo", on a window of one day
 
 
 class MoneyWindowWire(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -154,6 +158,8 @@ def _wire_and_build(hint: Any) -> tuple[Any, Build | None]:
         return str | WindowWire, _build_window
     if hint is MoneyWindow:
         return str | MoneyWindowWire, _build_money_window
+    if hint is LocalTime:
+        return str, parse_local_time
     if hint is Change:
         # A nested change is converted on its own (see `_build_nested`), so the generated
         # types need not refer to each other.
@@ -168,7 +174,8 @@ def _build_window(value: str | WindowWire, path: str) -> PlannedWindow:
         raise InvalidInput("a window needs at least one of earliest and latest", field=path)
     if value.earliest and value.latest and value.earliest > value.latest:
         raise InvalidInput(f"earliest {value.earliest} is after latest {value.latest}", field=path)
-    return PlannedWindow(value.earliest, value.latest, value.precision, value.label)
+    at = window_time(value.at, value.precision, value.earliest, value.latest, f"{path}.at")
+    return PlannedWindow(value.earliest, value.latest, value.precision, value.label, at)
 
 
 def _build_money_window(value: str | MoneyWindowWire, path: str) -> MoneyWindow:
@@ -449,6 +456,8 @@ def _explain_value(hint: Any, value: Any, path: str) -> None:
         parse_money_window(value, path)
     elif hint is MoneyKind:
         parse_money_kind(value, path)
+    elif hint is LocalTime:
+        parse_local_time(value, path)
     elif hint is Source:
         parse_source(value, path)
     elif hint is Change:

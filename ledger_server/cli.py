@@ -321,19 +321,30 @@ def _show_plan(session: Session, plan: ProgrammePlan) -> None:
     session.print("")
     session.print(session.table(
         ["wave", "code", "planned", "status", "actors"],
-        [(w.id, w.code, w.planned, w.status, w.actors) for w in plan.waves], flexible=["actors"],
+        [(w.id, w.code, w.planned, _overdue(w.status, w.days_overdue), w.actors) for w in plan.waves],
+        flexible=["actors"],
     ))
     session.print("")
     in_rollout = [a for a in plan.actors if a.status != "registered"]
     session.print(session.table(
         ["actor", "kind", "wave", "planned", "status", "go-live"],
-        [(a.id, a.kind, a.wave, a.planned, a.status, a.go_live) for a in in_rollout], flexible=["kind"],
+        [(a.id, a.kind, a.wave, a.planned, _overdue(a.status, a.days_overdue),
+          f"{a.go_live} {a.go_live_at}" if a.go_live and a.go_live_at else a.go_live) for a in in_rollout],
+        flexible=["kind"],
     ))
+    if plan.current_baseline:
+        current = plan.current_baseline
+        session.print(f"current baseline: {current.name!r} (plan as of {current.as_of}, adopted {current.adopted_on})")
     session.print("")
     session.print(f"deliverables: {plan.deliverables_completed} of {len(plan.deliverables)} complete")
     for reserve in plan.reserves:
         session.print(f"reserve {reserve.name}: total {render.cell(reserve.total)}, allocated "
                       f"{render.cell(reserve.allocated)}, remaining {render.cell(reserve.remaining)} NOK")
+
+
+def _overdue(status: str, days: int | None) -> str:
+    """A status cell: an overdue row says by how many days."""
+    return f"{status} ({days} day{'s' if days != 1 else ''})" if days is not None else status
 
 
 def _against(session: Session) -> date:
@@ -367,13 +378,28 @@ def cmd_compare(session: Session) -> int:
         return 0
     session.print(f"baseline {comparison.baseline!r} (plan as of {comparison.baseline_as_of}) "
                   f"against {comparison.against}")
-    headers = ["", "wave", "baseline", "current", "actual", "slip (earliest)", "slip (latest)", "status"]
-    rows = [(r.subject, r.wave, r.baseline, r.current, r.actual, r.slip_days_earliest, r.slip_days_latest, r.status)
-            for r in (*comparison.waves, *comparison.actors)]
-    session.print(session.table(headers, rows))
+    if comparison.current_baseline:
+        session.print(f"current baseline {comparison.current_baseline!r} "
+                      f"(plan as of {comparison.current_baseline_as_of}), shown beside it")
+    session.print(session.table(*_comparison_table(comparison)))
     session.print("")
     session.print("actors: " + ", ".join(f"{count} {status}" for status, count in sorted(comparison.summary.items())))
     return 0
+
+
+def _comparison_table(comparison: Any) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Headers and rows of the comparison table; the current baseline's columns only when one is adopted."""
+    rows_of = (*comparison.waves, *comparison.actors)
+    headers = ["", "wave", "baseline", "current", "actual", "slip (earliest)", "slip (latest)", "slip (hours)",
+               "status"]
+    rows = [(r.subject, r.wave, r.baseline, r.current, r.actual, r.slip_days_earliest, r.slip_days_latest,
+             r.slip_hours, _overdue(r.status, r.days_overdue if r.status == "overdue" else None)) for r in rows_of]
+    if comparison.current_baseline is None:
+        return headers, rows
+    headers += ["current baseline", "slip (earliest, current)", "slip (latest, current)", "status (current)"]
+    extra = [(c.baseline, c.slip_days_earliest, c.slip_days_latest, c.status) if (c := r.against_current) else ()
+             for r in rows_of]
+    return headers, [(*row, *more) for row, more in zip(rows, extra, strict=True)]
 
 
 def cmd_trend(session: Session) -> int:
@@ -413,6 +439,11 @@ def cmd_history(session: Session) -> int:
     from projections.history import Revision
 
     programme, actor = session.args.programme, session.args.actor
+    if session.args.baselines or actor is None:
+        if actor is not None or not session.args.baselines:
+            raise InvalidInput("name an actor, or give --baselines for the baselines' history (not both)",
+                               field="actor")
+        return _baseline_history(session)
     as_of = None if session.args.as_of is None else _date(session.args.as_of, "as-of")
     recorded_as_of = session.recorded_as_of()
 
@@ -438,6 +469,35 @@ def cmd_history(session: Session) -> int:
         ["effective", "entry", "type", "wave", "planned", "status", "recorded", "source", "note / reason"], rows,
         max_width=48, flexible=["source", "note / reason"],
     ))
+    return 0
+
+
+def _baseline_history(session: Session) -> int:
+    from ledger_server import render
+    from projections.baseline_history import BaselineRevision
+
+    programme, recorded_as_of = session.args.programme, session.recorded_as_of()
+    as_of = None if session.args.as_of is None else _date(session.args.as_of, "as-of")
+
+    async def question(reader: Reader) -> list[BaselineRevision]:
+        await _require_programme(reader, programme)
+        return await reader.baseline_history(programme, recorded_as_of)
+
+    revisions = [r for r in session.ask(question) if as_of is None or r.effective <= as_of]
+    if session.output_format() == "json":
+        session.print(render.to_json(revisions))
+        return 0
+    headers = ["effective", "entry", "type", "baseline", "plan as of", "current baseline", "decided by", "source",
+               "note / reason"]
+    rows = [(r.effective, r.entry.entry_id, r.entry.type, r.name, r.as_of, r.current, r.entry.deciding_body,
+             r.entry.source.title if r.entry.source else None, r.note or r.entry.reason) for r in revisions]
+    if session.output_format() == "csv":
+        from ledger_server.csv_tables import to_csv
+
+        session.out.write(to_csv(headers, rows))
+        return 0
+    session.print(session.table(headers, [(*row[:7], row[7] or "(operational)", row[8]) for row in rows],
+                                max_width=48, flexible=["source", "note / reason"]))
     return 0
 
 
@@ -924,9 +984,12 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--json", action="store_true", help="print JSON instead of a table")
     sub.add_argument("--format", choices=["table", "json", "csv"], help="table (default), json, or csv")
     sub.add_argument("--wide", action="store_true", help="show every column in full (default: fit 100 columns)")
-    sub = command("history", cmd_history, "every revision of an actor's planned go-live", reads_only=True)
+    sub = command("history", cmd_history, "every revision of an actor's planned go-live, or of the baselines",
+                  reads_only=True)
     sub.add_argument("programme")
-    sub.add_argument("actor")
+    sub.add_argument("actor", nargs="?", help="the actor (or give --baselines)")
+    sub.add_argument("--baselines", action="store_true",
+                     help="every baseline named or adopted as the current one (re-baselining), instead of an actor")
     as_of_options(sub, "only the revisions in effect by this date (default all)")
     sub = command("log", cmd_log, "the audit trail: who recorded what, when, from which source", reads_only=True)
     sub.add_argument("--programme")

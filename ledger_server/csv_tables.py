@@ -13,7 +13,7 @@ from typing import Any
 
 from ledger.values import PlannedWindow
 from projections.audit import LogEntry
-from projections.compare import Comparison
+from projections.compare import Comparison, ComparisonRow
 from projections.history import Revision
 from projections.plan import ProgrammePlan
 from projections.trend import MilestoneTrend
@@ -41,21 +41,30 @@ def to_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 def plan_csv(plan: ProgrammePlan) -> str:
     """Waves, then actors in the rollout, of the plan on its date."""
-    headers = ["row", "id", "name", "wave", *_window("planned"), "status", "go_live"]
-    waves = [["wave", w.id, w.code, w.id, *_bounds(w.planned), w.status, None] for w in plan.waves]
-    actors = [["actor", a.id, a.name, a.wave, *_bounds(a.planned), a.status, a.go_live]
+    headers = ["row", "id", "name", "wave", *_window("planned"), "status", "go_live", "days_overdue"]
+    waves = [["wave", w.id, w.code, w.id, *_bounds(w.planned), w.status, None, w.days_overdue] for w in plan.waves]
+    actors = [["actor", a.id, a.name, a.wave, *_bounds(a.planned), a.status, a.go_live, a.days_overdue]
               for a in plan.actors if a.status != "registered"]
     return to_csv(headers, [*waves, *actors])
 
 
 def comparison_csv(comparison: Comparison) -> str:
-    """Waves, then actors: baseline and current windows, actual go-live, slip per bound, status."""
+    """Waves, then actors: baseline and current windows, actual go-live, slip per bound, status; then the
+    slip against the current (adopted) baseline, empty when none is adopted."""
     headers = ["row", "id", "name", "wave", *_window("baseline"), *_window("current"), "actual",
-               "slip_days_earliest", "slip_days_latest", "status"]
+               "slip_days_earliest", "slip_days_latest", "status", "slip_hours", "days_overdue",
+               *_window("current_baseline"), "current_slip_days_earliest", "current_slip_days_latest", "current_status"]
     rows = [[kind, r.subject, r.name, r.wave, *_bounds(r.baseline), *_bounds(r.current), r.actual,
-             r.slip_days_earliest, r.slip_days_latest, r.status]
+             r.slip_days_earliest, r.slip_days_latest, r.status, r.slip_hours, r.days_overdue, *_current(r)]
             for kind, group in (("wave", comparison.waves), ("actor", comparison.actors)) for r in group]
     return to_csv(headers, rows)
+
+
+def _current(row: ComparisonRow) -> list[Any]:
+    slip = row.against_current
+    if slip is None:
+        return [None] * (len(_window("current_baseline")) + 3)
+    return [*_bounds(slip.baseline), slip.slip_days_earliest, slip.slip_days_latest, slip.status]
 
 
 def history_csv(revisions: Sequence[Revision]) -> str:

@@ -32,7 +32,16 @@ from ledger.changes import (
     field_help,
     registry_key,
 )
-from ledger.values import MONEY_KIND_HELP, PRECISION_HELP, MoneyKind, MoneyWindow, PlannedWindow, Precision, Source
+from ledger.values import (
+    MONEY_KIND_HELP,
+    PRECISION_HELP,
+    LocalTime,
+    MoneyKind,
+    MoneyWindow,
+    PlannedWindow,
+    Precision,
+    Source,
+)
 from ledger_server.enums import described_enum
 
 # The help of each enum's values, declared beside the enum in the domain.
@@ -50,6 +59,7 @@ class PlannedWindowInput:
     latest: date | None = strawberry.field(default=None, description=WINDOW_HELP["latest"])
     precision: PrecisionEnum = strawberry.field(description=WINDOW_HELP["precision"])  # type: ignore[valid-type]
     label: str = strawberry.field(description=WINDOW_HELP["label"])
+    at: str | None = strawberry.field(default=None, description=WINDOW_HELP["at"])
 
 
 @strawberry.input(description="Money as the source stated it: a kind, the amount (or low and high for a range) "
@@ -116,6 +126,8 @@ def _graphql_hint(hint: Any, change_input: Any) -> Any:
         return PlannedWindowInput
     if hint is MoneyWindow:
         return MoneyWindowInput
+    if hint is LocalTime:
+        return str  # "22:00 Europe/Oslo", read by the codec like an import line
     if isinstance(hint, type) and issubclass(hint, Enum):
         return _enum(hint)
     if hint is Change:

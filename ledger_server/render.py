@@ -10,13 +10,15 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from ledger.values import MoneyKind, MoneyWindow, PlannedWindow, Source
+from ledger.values import LocalTime, MoneyKind, MoneyWindow, PlannedWindow, Source
 
 
 def jsonable(value: Any) -> Any:
     """A JSON-ready copy of a view: dates as ISO strings, money as decimal strings."""
     if isinstance(value, PlannedWindow | Source | MoneyWindow):
         return value.to_json()
+    if isinstance(value, LocalTime):
+        return str(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
@@ -46,7 +48,7 @@ def cell(value: Any) -> str:
         # Bounds first: when a long label is cut, the dates stay readable.
         bounds = f"{value.earliest or '…'}..{value.latest or '…'}"
         if value.earliest is not None and value.earliest == value.latest:
-            bounds = str(value.earliest)
+            bounds = f"{value.earliest} {value.at}" if value.at else str(value.earliest)
         return bounds if value.label == bounds else f"{bounds} {value.label}"
     if isinstance(value, MoneyWindow):
         return money_cell(value)

@@ -20,6 +20,7 @@ from ledger.values import Source as SourceValue
 from ledger_server import proofs
 from ledger_server.money_types import CostComparisonRow, Reserve, cost_comparison_row_of, reserve_of
 from projections import audit
+from projections import baseline_history as baseline_views
 from projections import compare as comparison_views
 from projections import history as history_views
 from projections import plan as views
@@ -38,12 +39,14 @@ class PlannedWindow:
     precision: str = strawberry.field(
         description="How exactly the source stated the window: day, month, quarter, half, season, year or window.")
     label: str = strawberry.field(description=WINDOW_HELP["label"])
+    at: str | None = strawberry.field(description=WINDOW_HELP["at"])
 
     @classmethod
     def of(cls, window: PlannedWindowValue | None) -> PlannedWindow | None:
         if window is None:
             return None
-        return cls(earliest=window.earliest, latest=window.latest, precision=window.precision.value, label=window.label)
+        return cls(earliest=window.earliest, latest=window.latest, precision=window.precision.value, label=window.label,
+                   at=str(window.at) if window.at else None)
 
 
 @strawberry.type(description="The document an entry comes from.")
@@ -95,6 +98,17 @@ class ActorRevision:
                     "one; null otherwise.")
 
 
+@strawberry.type(description="One entry that named or adopted a baseline, and the current baseline it left.")
+class BaselineRevision:
+    entry: Annotated[LedgerEvent, strawberry.lazy("ledger_server.types")] = strawberry.field(
+        description="The entry that named or adopted the baseline.")
+    effective: date = strawberry.field(description="The entry's effective date.")
+    name: str = strawberry.field(description="The baseline the entry names or adopts")
+    as_of: date | None = strawberry.field(description="The date of the plan that baseline stands for")
+    current: str | None = strawberry.field(description="The current (adopted) baseline right after the entry")
+    note: str | None = strawberry.field(description="Later corrections or retractions, or what a correction corrects")
+
+
 @strawberry.type(description="An organisation in the programme, as it stood on the as-of date.")
 class Actor:
     id: strawberry.ID = strawberry.field(description="The actor's id (a lower-case slug).")
@@ -105,7 +119,9 @@ class Actor:
     county: str | None = strawberry.field(description="The county it lies in; null when not recorded.")
     parent: ActorRef | None = strawberry.field(
         description="The actor it belongs to (a trust's regional authority); null when it stands alone.")
-    status: str = strawberry.field(description="planned, postponed, unscheduled, live, withdrawn or registered")
+    status: str = strawberry.field(
+        description="planned, scheduled (on its own window), rescheduled, postponed, unscheduled, overdue "
+                    "(its window's latest day has passed with no go-live), live, withdrawn or registered")
     wave: WaveRef | None = strawberry.field(
         description="The wave it is planned with on the as-of date; null when in none.")
     planned_go_live: PlannedWindow | None = strawberry.field(
@@ -113,6 +129,10 @@ class Actor:
                     "unscheduled or not planned.")
     go_live_date: date | None = strawberry.field(
         description="The day it went live, if that is on or before the as-of date; null otherwise.")
+    go_live_at: str | None = strawberry.field(
+        description='The local time of day of the go-live, where the source gave one ("22:00 Europe/Oslo")')
+    days_overdue: int | None = strawberry.field(
+        description="Days since the planned window's latest day, when the status is overdue")
     member: bool = strawberry.field(description="Whether it has joined the rollout and not left it, on the as-of date.")
     programme_id: strawberry.Private[str]
     recorded_as_of: strawberry.Private[datetime]
@@ -130,7 +150,10 @@ class Wave:
     name: str | None = strawberry.field(description="The wave's longer name; null when it has none.")
     planned_go_live: PlannedWindow | None = strawberry.field(
         description="The wave's planned go-live window on the as-of date.")
-    status: str = strawberry.field(description="planned, partly live, live or empty")
+    status: str = strawberry.field(
+        description="planned, overdue (its latest day has passed and no member is live), partly live, live or empty")
+    days_overdue: int | None = strawberry.field(
+        description="Days since the wave's latest planned day, when the status is overdue")
     actors: list[ActorRef] = strawberry.field(description="The actors planned with the wave on the as-of date.")
 
 
@@ -149,6 +172,8 @@ class Baseline:
         description="The baseline's name, such as \"original plan\"; comparison(baseline:) takes it.")
     as_of: date = strawberry.field(description="The date whose plan the baseline is.")
     description: str | None = strawberry.field(description="Why this plan is a baseline; null when not given.")
+    adopted_on: date | None = strawberry.field(
+        description="The effective date of its latest adoption as the current baseline (re-baselining), if adopted")
 
 
 @strawberry.type(description="A dated statement or finding linked to actors.")
@@ -199,6 +224,8 @@ class Programme:
     reserves: list[Reserve] = strawberry.field(
         description="The cost reserves established by the as-of date, sorted by id.")
     baselines: list[Baseline] = strawberry.field(description="The named baselines recorded by the as-of date.")
+    current_baseline: Baseline | None = strawberry.field(
+        description="The baseline adopted most recently by asOf (re-baselining), if one has been adopted")
     statements: list[Statement] = strawberry.field(description="The statements made by the as-of date, oldest first.")
     all_actors: strawberry.Private[list[Actor]]
     other_facts: list[OtherFact] = strawberry.field(
@@ -229,6 +256,12 @@ class Programme:
     ) -> Wave | None:
         return next((w for w in self.waves if w.id == id), None)
 
+    @strawberry.field(description="Every entry that named or adopted a baseline (re-baselining), in effective "
+                                  "order, as known at the query's recordedAsOf.")
+    async def baseline_history(self, info: strawberry.Info[LedgerContext, None]) -> list[BaselineRevision]:
+        revisions = await info.context.reader.baseline_history(str(self.id), self.recorded_as_of)
+        return [baseline_revision_of(r) for r in revisions]
+
 
 def _actor(view: views.ActorView, plan: views.ProgrammePlan) -> Actor:
     parent = plan.actor(view.parent) if view.parent else None
@@ -238,9 +271,15 @@ def _actor(view: views.ActorView, plan: views.ProgrammePlan) -> Actor:
         parent=ActorRef(id=strawberry.ID(parent.id), name=parent.name) if parent else None,
         status=view.status,
         wave=WaveRef(id=strawberry.ID(wave.id), code=wave.code) if wave else None,
-        planned_go_live=PlannedWindow.of(view.planned), go_live_date=view.go_live, member=view.member,
+        planned_go_live=PlannedWindow.of(view.planned), go_live_date=view.go_live,
+        go_live_at=str(view.go_live_at) if view.go_live_at else None, days_overdue=view.days_overdue,
+        member=view.member,
         programme_id=plan.id, recorded_as_of=plan.recorded_as_of,
     )
+
+
+def _baseline(view: views.BaselineView) -> Baseline:
+    return Baseline(name=view.name, as_of=view.as_of, description=view.description, adopted_on=view.adopted_on)
 
 
 def programme_of(plan: views.ProgrammePlan) -> Programme:
@@ -255,7 +294,8 @@ def programme_of(plan: views.ProgrammePlan) -> Programme:
         as_of=plan.as_of, recorded_as_of=plan.recorded_as_of,
         waves=[
             Wave(id=strawberry.ID(w.id), code=w.code, name=w.name, planned_go_live=PlannedWindow.of(w.planned),
-                 status=w.status, actors=[ActorRef(id=strawberry.ID(a), name=names[a]) for a in w.actors])
+                 status=w.status, days_overdue=w.days_overdue,
+                 actors=[ActorRef(id=strawberry.ID(a), name=names[a]) for a in w.actors])
             for w in plan.waves
         ],
         deliverables=[
@@ -265,7 +305,8 @@ def programme_of(plan: views.ProgrammePlan) -> Programme:
         ],
         deliverables_completed=plan.deliverables_completed,
         reserves=[reserve_of(r) for r in plan.reserves],
-        baselines=[Baseline(name=b.name, as_of=b.as_of, description=b.description) for b in plan.baselines],
+        baselines=[_baseline(b) for b in plan.baselines],
+        current_baseline=_baseline(plan.current_baseline) if plan.current_baseline else None,
         statements=[
             Statement(made_on=s.made_on, kind=s.kind, title=s.title, summary=s.summary, by=s.by,
                       actors=[strawberry.ID(a) for a in s.actors])
@@ -330,6 +371,12 @@ def event_of(entry: audit.LogEntry) -> LedgerEvent:
     )
 
 
+def baseline_revision_of(revision: baseline_views.BaselineRevision) -> BaselineRevision:
+    """The GraphQL view of one baseline history row."""
+    return BaselineRevision(entry=event_of(revision.entry), effective=revision.effective, name=revision.name,
+                            as_of=revision.as_of, current=revision.current, note=revision.note)
+
+
 def revision_of(revision: history_views.Revision) -> ActorRevision:
     """The GraphQL view of one history row."""
     return ActorRevision(
@@ -390,6 +437,19 @@ def connection_of(page: audit.LogPage, count: Callable[[], Awaitable[int]]) -> L
     return LedgerEventConnection(edges=edges, page_info=info, _count=count)
 
 
+STATUSES = "early, on time, late, not yet live, overdue, withdrawn or added"
+
+
+@strawberry.type(description="One row's slip against the current (adopted) baseline.")
+class BaselineSlip:
+    baseline: PlannedWindow | None = strawberry.field(description="The row's window in the current baseline")
+    slip_days_earliest: int | None = strawberry.field(description="Days against the earliest bound")
+    slip_days_latest: int | None = strawberry.field(description="Days against the latest bound")
+    slip_hours: float | None = strawberry.field(
+        description="Hours against the planned moment, where both the baseline day and the go-live carry a time")
+    status: str = strawberry.field(description=STATUSES)
+
+
 @strawberry.type(description="One actor or wave in a comparison.")
 class ComparisonRow:
     actor: ActorRef | None = strawberry.field(description="The actor of an actor row; null in a wave row.")
@@ -407,7 +467,14 @@ class ComparisonRow:
     slip_days_latest: int | None = strawberry.field(
         description="Days from the baseline's latest day to the go-live (or the current latest); positive is late. "
                     "Null when either bound is missing.")
-    status: str = strawberry.field(description="early, on time, late, not yet live, withdrawn or added")
+    slip_hours: float | None = strawberry.field(
+        description="Hours against the baseline's planned moment, where both it and the go-live carry a time "
+                    "(a go-live at 22:00 the evening before a day planned from 00:00 is -2)")
+    days_overdue: int | None = strawberry.field(
+        description="Days since the current window's latest day, while there is no go-live")
+    status: str = strawberry.field(description=STATUSES)
+    against_current: BaselineSlip | None = strawberry.field(
+        description="The same row against the current (adopted) baseline; null when none is adopted")
 
 
 @strawberry.type(description="How many actors have each status.")
@@ -415,7 +482,8 @@ class ComparisonSummary:
     early: int = strawberry.field(description="Actors that went live before the baseline's window.")
     on_time: int = strawberry.field(description="Actors that went live within the baseline's window.")
     late: int = strawberry.field(description="Actors that went live after the baseline's window.")
-    not_yet_live: int = strawberry.field(description="Actors not live by the against date.")
+    not_yet_live: int = strawberry.field(description="Actors not live by the against date, their window still open.")
+    overdue: int = strawberry.field(description="Actors whose window has passed with no go-live")
     withdrawn: int = strawberry.field(description="Actors that left the rollout.")
     added: int = strawberry.field(description="Actors that the baseline did not plan.")
 
@@ -425,12 +493,20 @@ class Comparison:
     baseline: str = strawberry.field(description="The baseline as asked: a baseline's name or a date.")
     baseline_as_of: date = strawberry.field(description="The date whose plan the baseline is.")
     against: date = strawberry.field(description="The day whose plan and go-lives are set against the baseline.")
+    current_baseline: str | None = strawberry.field(
+        description="The baseline adopted as current by the against date (re-baselining), if any")
+    current_baseline_as_of: date | None = strawberry.field(description="The as-of date of the current baseline")
     rows: list[ComparisonRow] = strawberry.field(description="One row per actor.")
     wave_rows: list[ComparisonRow] = strawberry.field(description="One row per wave.")
     summary: ComparisonSummary = strawberry.field(description="How many actors have each status.")
     cost_rows: list[CostComparisonRow] = strawberry.field(
         description="Per cost scope: the budget in force on the baseline's date against the original and current "
                     "budget, the estimate then and now, cost to date and the variances.")
+
+
+def _slip(slip: comparison_views.Slip) -> BaselineSlip:
+    return BaselineSlip(baseline=PlannedWindow.of(slip.baseline), slip_days_earliest=slip.slip_days_earliest,
+                        slip_days_latest=slip.slip_days_latest, slip_hours=slip.slip_hours, status=slip.status)
 
 
 def comparison_of(result: comparison_views.Comparison, plan: views.ProgrammePlan) -> Comparison:
@@ -445,17 +521,20 @@ def comparison_of(result: comparison_views.Comparison, plan: views.ProgrammePlan
             actor=ActorRef(id=strawberry.ID(r.subject), name=r.name) if is_actor else None,
             wave=wave_ref(r.wave), baseline=PlannedWindow.of(r.baseline), current=PlannedWindow.of(r.current),
             actual_go_live=r.actual, slip_days_earliest=r.slip_days_earliest, slip_days_latest=r.slip_days_latest,
-            status=r.status,
+            slip_hours=r.slip_hours, days_overdue=r.days_overdue, status=r.status,
+            against_current=_slip(r.against_current) if r.against_current else None,
         )
 
     counts = result.summary
     return Comparison(
         baseline=result.baseline, baseline_as_of=result.baseline_as_of, against=result.against,
+        current_baseline=result.current_baseline, current_baseline_as_of=result.current_baseline_as_of,
         rows=[row(r, True) for r in result.actors], wave_rows=[row(r, False) for r in result.waves],
         cost_rows=[cost_comparison_row_of(r) for r in result.costs],
         summary=ComparisonSummary(
             early=counts.get("early", 0), on_time=counts.get("on time", 0), late=counts.get("late", 0),
-            not_yet_live=counts.get("not yet live", 0), withdrawn=counts.get("withdrawn", 0),
+            not_yet_live=counts.get("not yet live", 0), overdue=counts.get("overdue", 0),
+            withdrawn=counts.get("withdrawn", 0),
             added=counts.get("added", 0),
         ),
     )

@@ -3,27 +3,55 @@ and budgets, estimates and costs to date per cost scope.
 
 Slip is counted in days against both bounds of the baseline window, from the actual
 go-live where there is one, else from the current plan's window (a forecast). A bound the
-source never gave yields no slip for that bound rather than an invented one.
+source never gave yields no slip for that bound rather than an invented one. Where both the
+baseline day and the go-live carry a time of day, slip is also given in hours, and the status
+follows the hours: a go-live at 22:00 the evening before a day planned from 00:00 is two hours
+early, not a day. A row whose current window's latest day has passed with no go-live is
+overdue. When a baseline has been adopted as the current one (re-baselining), every row also
+carries its slip against that baseline, beside the slip against the baseline asked for.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from ledger.errors import InvalidInput, UnknownReference
 from ledger.values import MoneyWindow, PlannedWindow, parse_date
 from projections.costs import CostLine, difference
-from projections.plan import LIVE, REGISTERED, WITHDRAWN, ActorView, ProgrammePlan, WaveView
+from projections.plan import (
+    LIVE,
+    OVERDUE,
+    REGISTERED,
+    WITHDRAWN,
+    ActorView,
+    ProgrammePlan,
+    WaveView,
+)
 
 EARLY, ON_TIME, LATE = "early", "on time", "late"
 NOT_YET_LIVE, ADDED = "not yet live", "added"
 
 
 @dataclass(frozen=True)
+class Slip:
+    """Slip against one baseline: its window, days against each bound, hours where both carry a time."""
+
+    baseline: PlannedWindow | None
+    slip_days_earliest: int | None
+    slip_days_latest: int | None
+    slip_hours: float | None
+    status: str
+
+
+@dataclass(frozen=True)
 class ComparisonRow:
-    """One actor or wave: baseline window, current window, actual date, slip and status."""
+    """One actor or wave: baseline window, current window, actual date, slip and status.
+
+    `against_current` is the same row measured against the current (adopted) baseline, when
+    one has been adopted by the date compared with.
+    """
 
     subject: str
     name: str
@@ -34,6 +62,10 @@ class ComparisonRow:
     slip_days_earliest: int | None
     slip_days_latest: int | None
     status: str
+    slip_hours: float | None = None
+    days_overdue: int | None = None
+    actual_at: datetime | None = None  # the go-live moment in UTC, where its time of day is known
+    against_current: Slip | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +95,8 @@ class Comparison:
     actors: tuple[ComparisonRow, ...]
     waves: tuple[ComparisonRow, ...]
     costs: tuple[CostComparisonRow, ...] = ()
+    current_baseline: str | None = None  # the baseline adopted as current by `against`, if any
+    current_baseline_as_of: date | None = None
 
     @property
     def summary(self) -> dict[str, int]:
@@ -74,13 +108,20 @@ def _days(later: date | None, earlier: date | None) -> int | None:
     return None if later is None or earlier is None else (later - earlier).days
 
 
-def _status(baseline: PlannedWindow | None, actual: date | None, withdrawn: bool) -> str:
-    if withdrawn:
-        return WITHDRAWN
+def _hours(actual_at: datetime | None, baseline: PlannedWindow | None) -> float | None:
+    planned = baseline.moment if baseline else None
+    if actual_at is None or planned is None:
+        return None
+    return round((actual_at - planned).total_seconds() / 3600, 2)
+
+
+def _status(baseline: PlannedWindow | None, actual: date | None, hours: float | None, overdue: bool) -> str:
     if baseline is None:
         return ADDED
     if actual is None:
-        return NOT_YET_LIVE
+        return OVERDUE if overdue else NOT_YET_LIVE
+    if hours is not None:  # both sides name the moment: compare moments, not days
+        return EARLY if hours < 0 else LATE if hours > 0 else ON_TIME
     if baseline.earliest is not None and actual < baseline.earliest:
         return EARLY
     if baseline.latest is not None and actual > baseline.latest:
@@ -88,22 +129,58 @@ def _status(baseline: PlannedWindow | None, actual: date | None, withdrawn: bool
     return ON_TIME
 
 
+@dataclass(frozen=True)
+class _Observed:
+    """What the plan on the compared date says of one subject."""
+
+    current: PlannedWindow | None
+    actual: date | None
+    actual_at: datetime | None
+    withdrawn: bool
+    overdue: int | None
+
+
+def _slip(baseline: PlannedWindow | None, seen: _Observed) -> Slip:
+    earliest = seen.actual or (seen.current.earliest if seen.current else None)
+    latest = seen.actual or (seen.current.latest if seen.current else None)
+    hours = _hours(seen.actual_at, baseline)
+    status = WITHDRAWN if seen.withdrawn else _status(baseline, seen.actual, hours, seen.overdue is not None)
+    return Slip(
+        baseline=baseline,
+        slip_days_earliest=_days(earliest, baseline.earliest if baseline else None),
+        slip_days_latest=_days(latest, baseline.latest if baseline else None),
+        slip_hours=hours,
+        status=status,
+    )
+
+
+@dataclass(frozen=True)
+class _Adopted:
+    """The subject's window in the current (adopted) baseline; None when it was not in it."""
+
+    window: PlannedWindow | None
+
+
 def _row(
-    subject: str, name: str, wave: str | None, baseline: PlannedWindow | None,
-    current: PlannedWindow | None, actual: date | None, withdrawn: bool,
+    subject: str, name: str, wave: str | None, baseline: PlannedWindow | None, seen: _Observed,
+    adopted: _Adopted | None,
 ) -> ComparisonRow:
-    earliest = actual or (current.earliest if current else None)
-    latest = actual or (current.latest if current else None)
+    """`adopted` is None when no baseline has been adopted as the current one."""
+    slip = _slip(baseline, seen)
     return ComparisonRow(
         subject=subject,
         name=name,
         wave=wave,
         baseline=baseline,
-        current=current,
-        actual=actual,
-        slip_days_earliest=_days(earliest, baseline.earliest if baseline else None),
-        slip_days_latest=_days(latest, baseline.latest if baseline else None),
-        status=_status(baseline, actual, withdrawn),
+        current=seen.current,
+        actual=seen.actual,
+        slip_days_earliest=slip.slip_days_earliest,
+        slip_days_latest=slip.slip_days_latest,
+        status=slip.status,
+        slip_hours=slip.slip_hours,
+        days_overdue=seen.overdue,
+        actual_at=seen.actual_at,
+        against_current=None if adopted is None else _slip(adopted.window, seen),
     )
 
 
@@ -111,19 +188,22 @@ def _in_rollout(actor: ActorView | None) -> bool:
     return actor is not None and actor.status != REGISTERED
 
 
-def _actor_rows(baseline: ProgrammePlan, current: ProgrammePlan) -> list[ComparisonRow]:
+def _planned_in(plan: ProgrammePlan, actor_id: str) -> PlannedWindow | None:
+    """The actor's window in a baseline plan (None if it was not in the rollout then)."""
+    before = plan.actor(actor_id)
+    return before.planned if before and _in_rollout(before) else None
+
+
+def _actor_rows(baseline: ProgrammePlan, current: ProgrammePlan, adopted: ProgrammePlan | None) -> list[ComparisonRow]:
     rows = []
     for actor in current.actors:
         before = baseline.actor(actor.id)
         if not (_in_rollout(actor) or _in_rollout(before)):
             continue
-        planned_before = before.planned if before and _in_rollout(before) else None
-        rows.append(
-            _row(
-                actor.id, actor.name, actor.wave, planned_before, actor.planned,
-                actor.go_live, actor.status == WITHDRAWN,
-            )
-        )
+        go_live_at = actor.go_live_at.on(actor.go_live) if actor.go_live and actor.go_live_at else None
+        seen = _Observed(actor.planned, actor.go_live, go_live_at, actor.status == WITHDRAWN, actor.days_overdue)
+        in_adopted = None if adopted is None else _Adopted(_planned_in(adopted, actor.id))
+        rows.append(_row(actor.id, actor.name, actor.wave, _planned_in(baseline, actor.id), seen, in_adopted))
     return rows
 
 
@@ -135,17 +215,17 @@ def wave_actual(wave: WaveView, current: ProgrammePlan) -> date | None:
     return max(day for day in days if day is not None)
 
 
-def _wave_rows(baseline: ProgrammePlan, current: ProgrammePlan) -> list[ComparisonRow]:
+def _wave_rows(baseline: ProgrammePlan, current: ProgrammePlan, adopted: ProgrammePlan | None) -> list[ComparisonRow]:
     rows = []
     for wave in current.waves:
         before = baseline.wave(wave.id)
         emptied = before is not None and bool(before.actors) and not wave.actors
-        rows.append(
-            _row(
-                wave.id, wave.code, wave.id, before.planned if before else None, wave.planned,
-                wave_actual(wave, current), emptied,
-            )
-        )
+        actual = wave_actual(wave, current)
+        # Overdue as the plan says: its latest day has passed and none of its actors is live.
+        seen = _Observed(wave.planned, actual, None, emptied, wave.days_overdue)
+        then = adopted.wave(wave.id) if adopted else None
+        in_adopted = None if adopted is None else _Adopted(then.planned if then else None)
+        rows.append(_row(wave.id, wave.code, wave.id, before.planned if before else None, seen, in_adopted))
     return rows
 
 
@@ -166,16 +246,24 @@ def _cost_rows(baseline: ProgrammePlan, current: ProgrammePlan) -> list[CostComp
     return rows
 
 
-def compare(baseline_name: str, baseline: ProgrammePlan, current: ProgrammePlan) -> Comparison:
-    """Set the baseline plan against the current one, actor by actor and wave by wave."""
+def compare(
+    baseline_name: str, baseline: ProgrammePlan, current: ProgrammePlan, adopted: ProgrammePlan | None = None,
+) -> Comparison:
+    """Set the baseline plan against the current one, actor by actor and wave by wave.
+
+    `adopted` is the plan of the baseline adopted as current by `current.as_of`, if one is.
+    """
+    chosen = current.current_baseline if adopted is not None else None
     return Comparison(
         programme=current.id,
         baseline=baseline_name,
         baseline_as_of=baseline.as_of,
         against=current.as_of,
-        actors=tuple(_actor_rows(baseline, current)),
-        waves=tuple(_wave_rows(baseline, current)),
+        actors=tuple(_actor_rows(baseline, current, adopted)),
+        waves=tuple(_wave_rows(baseline, current, adopted)),
         costs=tuple(_cost_rows(baseline, current)),
+        current_baseline=chosen.name if chosen else None,
+        current_baseline_as_of=chosen.as_of if chosen else None,
     )
 
 

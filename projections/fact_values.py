@@ -12,7 +12,7 @@ from typing import Any
 from ledger.changes import Change, GoLive, Schedule
 from ledger.codec import encode_change
 from ledger.stored import decode_stored_change, decode_stored_money_window, decode_stored_window
-from ledger.values import MoneyWindow, PlannedWindow
+from ledger.values import MoneyWindow, PlannedWindow, parse_local_time
 
 
 def encode_value(value: object) -> dict[str, Any]:
@@ -22,7 +22,7 @@ def encode_value(value: object) -> dict[str, Any]:
     if isinstance(value, Schedule):
         return {"schedule": value.mode, "window": value.window.to_json() if value.window else None}
     if isinstance(value, GoLive):
-        return {"golive": value.wave}
+        return {"golive": value.wave, "at": str(value.at)} if value.at else {"golive": value.wave}
     if isinstance(value, PlannedWindow):
         return {"window": value.to_json()}
     if isinstance(value, MoneyWindow):
@@ -44,7 +44,8 @@ def decode_value(data: dict[str, Any]) -> object:
         window = data.get("window")
         return Schedule(data["schedule"], None if window is None else decode_stored_window(window))
     if "golive" in data:
-        return GoLive(data["golive"])
+        at = data.get("at")
+        return GoLive(data["golive"], None if at is None else parse_local_time(at, "at"))
     if "window" in data:
         return decode_stored_window(data["window"])
     if "money_window" in data:

@@ -65,10 +65,23 @@ def actor_history(
     return sorted(rows, key=lambda row: (row.effective, row.entry.position))
 
 
-def _revision(
-    recorded: RecordedEntry, audit: AuditView, timeline: Timeline, keys: list[FactKey], programme: str, actor: str,
-    recorded_as_of: datetime,
-) -> Revision:
+@dataclass(frozen=True)
+class Fate:
+    """Where an entry stands at a moment: its note, and the statement (seq, effective) it speaks for."""
+
+    view: LogEntry
+    seq: int
+    effective: date
+    note: str | None
+
+    @property
+    def shows_state(self) -> bool:
+        """Whether the row shows the state the entry left (not for an entry since corrected or retracted)."""
+        return not self.note or self.note.startswith("corrects")
+
+
+def fate_of(recorded: RecordedEntry, audit: AuditView, timeline: Timeline, recorded_as_of: datetime) -> Fate:
+    """The entry's later fate as known at `recorded_as_of`; a correction speaks for its target."""
     view = audit.get(recorded.entry_id)
     assert view is not None
     later = [e for e in view.corrected_by if _recorded_by_then(audit, e, recorded_as_of)]
@@ -85,10 +98,19 @@ def _revision(
         note = f"{'corrects' if isinstance(change, EntryCorrected) else 'retracts'} {change.target_entry}"
         seq = target_seq(change)
         effective = timeline.effective_of(seq) or effective
-    if note and not note.startswith("corrects"):
+    return Fate(view, seq, effective, note)
+
+
+def _revision(
+    recorded: RecordedEntry, audit: AuditView, timeline: Timeline, keys: list[FactKey], programme: str, actor: str,
+    recorded_as_of: datetime,
+) -> Revision:
+    fate = fate_of(recorded, audit, timeline, recorded_as_of)
+    view, effective, note = fate.view, fate.effective, fate.note
+    if not fate.shows_state:
         return Revision(view, effective, None, None, None, note)
     # The plan right after this entry took effect: a later entry of the same day is not its doing.
-    plan = assemble(programme, timeline.snapshot_of(keys, effective, through_seq=seq), effective, recorded_as_of)
+    plan = assemble(programme, timeline.snapshot_of(keys, effective, through_seq=fate.seq), effective, recorded_as_of)
     state = plan.actor(actor) if plan else None
     return Revision(
         view, effective, state.wave if state else None, state.planned if state else None,

@@ -17,6 +17,7 @@ from itertools import islice
 from ledger.application import LedgerApplication, RecordedEntry
 from ledger.timeline import FactKey, Version
 from projections.audit import AuditLog, AuditView, LogEntry, LogPage, LogQuery
+from projections.baseline_history import BaselineRevision
 from projections.compare import Comparison
 from projections.costs import CostReport
 from projections.history import Revision
@@ -188,6 +189,9 @@ class InMemoryReadModel:
 
     def actor_history(self, programme: str, actor: str, recorded_as_of: datetime) -> list[Revision]:
         return answered(self.service.actor_history(programme, actor, recorded_as_of))
+
+    def baseline_history(self, programme: str, recorded_as_of: datetime) -> list[BaselineRevision]:
+        return answered(self.service.baseline_history(programme, recorded_as_of))
 
     def log_page(self, query: LogQuery) -> LogPage:
         return answered(self.service.log_page(query))

@@ -14,12 +14,15 @@ from decimal import Decimal
 from ledger.changes import (
     FOLLOWS_WAVE,
     POSTPONED,
+    RESCHEDULED,
+    SCHEDULED,
     UNSCHEDULED,
     ActorRegistered,
     AllocationMade,
     BaselineNamed,
     Change,
     DeliverablePlanned,
+    GoLive,
     ProgrammeRegistered,
     Schedule,
     StatementRecorded,
@@ -28,14 +31,27 @@ from ledger.changes import (
 )
 from ledger.errors import UnknownReference
 from ledger.timeline import FactKey, Version
-from ledger.values import PlannedWindow
+from ledger.values import LocalTime, PlannedWindow
 from projections.costs import CostLine, EstimateView, cost_lines, estimate_views
 
 Facts = Mapping[FactKey, Version]
 END_OF_TIME = date.max  # as-of date for "everything ever planned" (baselines, registrations)
 
-# Actor statuses.
+# Actor statuses (and "postponed", "unscheduled", "scheduled", "rescheduled": the schedule modes
+# that take an actor off its wave's plan, each its own status).
 LIVE, PLANNED, WITHDRAWN, REGISTERED = "live", "planned", "withdrawn", "registered"
+OVERDUE = "overdue"  # the plan's latest day has passed with no go-live
+OFF_WAVE = (POSTPONED, UNSCHEDULED, SCHEDULED, RESCHEDULED)
+
+
+def days_overdue(window: PlannedWindow | None, as_of: date) -> int | None:
+    """Days since the window's latest bound, when that lies before `as_of`; else None.
+
+    A window with no latest bound ("after summer 2022") is never overdue: the source set no limit.
+    """
+    if window is None or window.latest is None or window.latest >= as_of:
+        return None
+    return (as_of - window.latest).days
 
 
 @dataclass(frozen=True)
@@ -52,6 +68,8 @@ class ActorView:
     planned: PlannedWindow | None
     go_live: date | None
     member: bool
+    go_live_at: LocalTime | None = None  # the local time of the go-live, where the source gave one
+    days_overdue: int | None = None  # set when the status is overdue
 
 
 @dataclass(frozen=True)
@@ -64,6 +82,7 @@ class WaveView:
     planned: PlannedWindow | None
     status: str
     actors: tuple[str, ...]
+    days_overdue: int | None = None  # set when the status is overdue
 
 
 @dataclass(frozen=True)
@@ -122,6 +141,7 @@ class BaselineView:
     name: str
     as_of: date
     description: str | None
+    adopted_on: date | None = None  # the effective date of its latest adoption as the current baseline
 
 
 @dataclass(frozen=True)
@@ -176,6 +196,7 @@ class ProgrammePlan:
     other_facts: tuple[OtherFactView, ...] = ()
     costs: tuple[CostLine, ...] = ()  # budgets, estimates and costs to date per scope
     estimates: tuple[EstimateView, ...] = ()
+    current_baseline_name: str | None = None
 
     def actor(self, actor_id: str) -> ActorView | None:
         """The actor with this id, if known on the date."""
@@ -184,6 +205,11 @@ class ProgrammePlan:
     def wave(self, wave_id: str) -> WaveView | None:
         """The wave with this id, if known on the date."""
         return next((w for w in self.waves if w.id == wave_id), None)
+
+    @property
+    def current_baseline(self) -> BaselineView | None:
+        """The baseline adopted most recently by the as-of date (re-baselining), if any was."""
+        return next((b for b in self.baselines if b.name == self.current_baseline_name), None)
 
     def reserve(self, reserve_id: str) -> ReserveView | None:
         """The reserve with this id, if known on the date."""
@@ -227,11 +253,11 @@ def assemble(
     wave_windows = {
         wave: attrs["window"].value for wave, attrs in _subjects(grouped, "wave") if "window" in attrs
     }
-    actors = tuple(_actor(slug, attrs, wave_windows) for slug, attrs in _subjects(grouped, "actor"))
+    actors = tuple(_actor(slug, attrs, wave_windows, as_of) for slug, attrs in _subjects(grouped, "actor"))
     members: dict[str, list[ActorView]] = {}
-    for actor in actors:
-        # A postponed actor keeps its last wave for reference but no longer goes live with it.
-        if actor.wave is not None and actor.status in (PLANNED, LIVE):
+    for actor, (_slug, attrs) in zip(actors, _subjects(grouped, "actor"), strict=True):
+        # An actor off its wave's plan keeps its last wave for reference but no longer goes live with it.
+        if actor.wave is not None and (actor.status == LIVE or _follows_wave(attrs)):
             members.setdefault(actor.wave, []).append(actor)
     registration = profile.value
     estimates = estimate_views(grouped.get("estimate", {}))
@@ -247,14 +273,15 @@ def assemble(
         recorded_as_of=recorded_as_of,
         assessment=_assessment(facts.get(("programme", "-", "status"))),
         actors=actors,
-        waves=tuple(_wave(slug, attrs, members.get(slug, [])) for slug, attrs in _subjects(grouped, "wave")),
+        waves=tuple(_wave(slug, attrs, members.get(slug, []), as_of) for slug, attrs in _subjects(grouped, "wave")),
         deliverables=tuple(_deliverable(slug, attrs) for slug, attrs in _subjects(grouped, "deliverable")),
         reserves=_reserves(grouped),
         statements=_statements(grouped),
-        baselines=tuple(_baseline(attrs) for _slug, attrs in _subjects(grouped, "baseline")),
+        baselines=_baselines(grouped),
         other_facts=_other_facts(facts),
         costs=cost_lines(grouped.get("budget", {}), estimates, grouped.get("cost", {})),
         estimates=estimates,
+        current_baseline_name=_current_baseline(grouped),
     )
 
 
@@ -268,7 +295,22 @@ def _other_facts(facts: Facts) -> tuple[OtherFactView, ...]:
     return tuple(sorted(found, key=lambda f: (f.family, f.subject, f.attribute)))
 
 
-def _actor(slug: str, attrs: dict[str, Version], wave_windows: dict[str, object]) -> ActorView:
+def _follows_wave(attrs: dict[str, Version]) -> bool:
+    schedule = _value(attrs, "schedule")
+    return not isinstance(schedule, Schedule) or schedule.mode == FOLLOWS_WAVE
+
+
+def _actor_status(attrs: dict[str, Version], schedule: object, wave: object) -> str:
+    if _value(attrs, "membership") == "left":
+        return WITHDRAWN
+    if "golive" in attrs:
+        return LIVE
+    if isinstance(schedule, Schedule) and schedule.mode in OFF_WAVE:
+        return schedule.mode
+    return PLANNED if wave is not None else REGISTERED
+
+
+def _actor(slug: str, attrs: dict[str, Version], wave_windows: dict[str, object], as_of: date) -> ActorView:
     profile = attrs["profile"].value
     assert isinstance(profile, ActorRegistered)
     wave = _value(attrs, "wave")
@@ -278,31 +320,26 @@ def _actor(slug: str, attrs: dict[str, Version], wave_windows: dict[str, object]
     planned: object = None
     if isinstance(schedule, Schedule):
         planned = wave_windows.get(str(wave)) if schedule.mode == FOLLOWS_WAVE else schedule.window
-    if membership == "left":
-        status = WITHDRAWN
-    elif go_live is not None:
-        status = LIVE
-    elif isinstance(schedule, Schedule) and schedule.mode in (POSTPONED, UNSCHEDULED):
-        status = schedule.mode
-    elif wave is not None:
-        status = PLANNED
-    else:
-        status = REGISTERED
+    window = planned if isinstance(planned, PlannedWindow) else None
+    status = _actor_status(attrs, schedule, wave)
+    overdue = days_overdue(window, as_of) if status in (PLANNED, *OFF_WAVE) else None
     return ActorView(
         id=slug,
         name=profile.name,
         kind=profile.kind.value,
         parent=profile.parent,
         county=profile.county,
-        status=status,
+        status=OVERDUE if overdue is not None else status,
         wave=None if wave is None else str(wave),
-        planned=planned if isinstance(planned, PlannedWindow) else None,
+        planned=window,
         go_live=None if go_live is None else go_live.effective,
         member=membership == "member",
+        go_live_at=go_live.value.at if go_live is not None and isinstance(go_live.value, GoLive) else None,
+        days_overdue=overdue,
     )
 
 
-def _wave(slug: str, attrs: dict[str, Version], member_views: list[ActorView]) -> WaveView:
+def _wave(slug: str, attrs: dict[str, Version], member_views: list[ActorView], as_of: date) -> WaveView:
     profile = attrs["profile"].value
     assert isinstance(profile, WavePlanned)
     members = tuple(a.id for a in member_views)
@@ -314,13 +351,17 @@ def _wave(slug: str, attrs: dict[str, Version], member_views: list[ActorView]) -
     else:
         status = "partly live" if live else "planned"
     window = _value(attrs, "window")
+    planned = window if isinstance(window, PlannedWindow) else None
+    # Overdue only while none of it is live: "partly live" already says the wave is under way.
+    overdue = days_overdue(planned, as_of) if status == "planned" else None
     return WaveView(
         id=slug,
         code=profile.code,
         name=profile.name,
-        planned=window if isinstance(window, PlannedWindow) else None,
-        status=status,
+        planned=planned,
+        status=OVERDUE if overdue is not None else status,
         actors=members,
+        days_overdue=overdue,
     )
 
 
@@ -396,10 +437,22 @@ def _statements(grouped: Grouped) -> tuple[StatementView, ...]:
     return tuple(sorted(views, key=lambda s: (s.made_on, s.seq)))
 
 
-def _baseline(attrs: dict[str, Version]) -> BaselineView:
-    baseline = attrs["profile"].value
-    assert isinstance(baseline, BaselineNamed)
-    return BaselineView(baseline.name, baseline.as_of, baseline.description)
+def _current_baseline(grouped: Grouped) -> str | None:
+    """The latest adoption in force (by effective date, then by entry): re-adopting an older one counts."""
+    adoptions = [attrs["adopted"] for _slug, attrs in _subjects(grouped, "baseline") if "adopted" in attrs]
+    latest = max(adoptions, key=lambda version: (version.effective, version.seq), default=None)
+    return None if latest is None else str(latest.value)
+
+
+def _baselines(grouped: Grouped) -> tuple[BaselineView, ...]:
+    views = []
+    for _slug, attrs in _subjects(grouped, "baseline"):
+        baseline = attrs["profile"].value
+        assert isinstance(baseline, BaselineNamed)
+        adopted = attrs.get("adopted")
+        views.append(BaselineView(baseline.name, baseline.as_of, baseline.description,
+                                  None if adopted is None else adopted.effective))
+    return tuple(views)
 
 
 def _assessment(version: Version | None) -> AssessmentView | None:

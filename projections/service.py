@@ -18,6 +18,7 @@ import anyio
 from ledger.application import RecordedEntry
 from ledger.timeline import FactKey, Version
 from projections.audit import AuditView, LogEntry, LogPage, LogQuery
+from projections.baseline_history import BaselineRevision, baseline_history
 from projections.compare import Comparison, baseline_date, compare
 from projections.costs import CostReport, cost_report
 from projections.history import Revision, actor_history
@@ -137,7 +138,10 @@ class ReadService:
         day = baseline_date(baseline, latest)
         before = await _require_plan(source, programme, day, recorded_as_of)
         current = await _require_plan(source, programme, against, recorded_as_of)
-        return compare(baseline, before, current), current
+        # Re-baselining: the baseline adopted as current by `against` is measured against too.
+        chosen = current.current_baseline
+        adopted = None if chosen is None else await _require_plan(source, programme, chosen.as_of, recorded_as_of)
+        return compare(baseline, before, current, adopted), current
 
     async def actor_history(self, programme: str, actor: str, recorded_as_of: datetime) -> list[Revision]:
         """Every entry that changed the actor's plan, with the plan it left."""
@@ -145,6 +149,13 @@ class ReadService:
         require_actor(await _require_plan(source, programme, END_OF_TIME, recorded_as_of), actor)
         log, audit = await source.programme_log(programme)
         return await self._compute(actor_history, log, audit, programme, actor, recorded_as_of)
+
+    async def baseline_history(self, programme: str, recorded_as_of: datetime) -> list[BaselineRevision]:
+        """Every entry that named or adopted a baseline, with the current baseline it left."""
+        source = self.model.source()
+        await _require_plan(source, programme, END_OF_TIME, recorded_as_of)
+        log, audit = await source.programme_log(programme)
+        return await self._compute(baseline_history, log, audit, programme, recorded_as_of)
 
     async def milestone_trend(
         self, programme: str, actors: list[str], waves: list[str], recorded_as_of: datetime, report_date: str,

@@ -39,6 +39,20 @@ def test_every_entry_type_has_a_readme_example_that_imports(app: LedgerApplicati
     assert result.added == len(examples.strip().splitlines())
 
 
+def test_the_import_format_examples_import_after_the_readme_history(app: LedgerApplication) -> None:
+    reference = (ROOT / "docs" / "import-format.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```jsonl\n(.*?)```", reference, flags=re.S)
+    assert blocks, "docs/import-format.md shows no example lines"
+    examples = "".join(blocks)  # every block, in the order the page shows them
+    import_text(app, _blocks("jsonl")[0], recorded_by="readme")
+    result = import_text(app, examples, recorded_by="readme")
+    assert result.added == len(examples.strip().splitlines())
+    shown = {line.split('"type": "')[1].split('"')[0] for line in examples.strip().splitlines()}
+    new_types = {"GoLiveScheduled", "GoLiveRescheduled", "ActorRestoredToWave", "BaselineAdopted", "GoLiveRecorded",
+                 "BudgetSet", "BudgetRevised", "CostEstimated", "CostEstimateRevised", "CostToDateReported"}
+    assert new_types <= shown, f"docs/import-format.md has no example of {sorted(new_types - shown)}"
+
+
 def test_every_cli_command_in_the_readme_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "tests" / "data").mkdir(parents=True)

@@ -112,9 +112,12 @@ def _pixels_per_day(x: DateScale) -> float:
 
 
 def _slip_text(row: ComparisonRow) -> str:
+    status = f"{row.status} {row.days_overdue} d" if row.status == "overdue" else row.status
+    if row.slip_hours is not None:  # both sides name a time of day: hours say more than a day's difference
+        return f"{row.slip_hours:+g} h  {status}"
     if row.slip_days_earliest is None and row.slip_days_latest is None:
-        return row.status
-    return f"{_days_text(row.slip_days_earliest)} | {_days_text(row.slip_days_latest)}  {row.status}"
+        return status
+    return f"{_days_text(row.slip_days_earliest)} | {_days_text(row.slip_days_latest)}  {status}"
 
 
 def _days_text(days: int | None) -> str:
@@ -122,4 +125,4 @@ def _days_text(days: int | None) -> str:
 
 
 def _slip_colour(row: ComparisonRow) -> str:
-    return {"late": LATE, "early": EARLY}.get(row.status, "#333")
+    return {"late": LATE, "overdue": LATE, "early": EARLY}.get(row.status, "#333")

@@ -96,16 +96,17 @@ COMPARISON_ACTORS: dict[str, tuple[Shape | None, str | None, int | None, int | N
     **dict.fromkeys(PD3_MUNICIPALITIES, (VAREN_2023, "2023-02-11", 41, -139, "on time")),  # Q35
     "helse-nord-trondelag": (VAREN_2023, None, 639, 519, "not yet live"),  # Q36
     "helse-more-og-romsdal": (NOV_23, None, None, 213, "not yet live"),  # Q36
-    "alesund": (PD4_DAY, None, 0, 0, "not yet live"),  # Q37
+    "alesund": (PD4_DAY, None, 0, 0, "overdue"),  # Q37 (33 days overdue)
     **dict.fromkeys((*PD6_MUNICIPALITIES, "sykehuset-levanger", "sykehuset-namsos"),
                     (None, None, None, None, "added")),  # Q37
 }
-COMPARISON_SUMMARY = {"added": 8, "late": 4, "not yet live": 12, "on time": 8}  # Q37
+COMPARISON_SUMMARY = {"added": 8, "late": 4, "not yet live": 11, "overdue": 1, "on time": 8}  # Q37
+ALESUND_DAYS_OVERDUE = {"2023-05-16": 17, COMPARED_ON: 33}  # Q25, Q37: PD4's day 2023-04-29 has passed
 COMPARISON_WAVES: dict[str, tuple[str | None, int | None, int | None, str]] = {  # Q38
     "pd1": ("2022-05-07", 7, 7, "late"),
     "pd2": ("2022-11-12", 103, -49, "on time"),
     "pd3": ("2023-02-11", 41, -139, "on time"),
-    "pd4": (None, 0, 0, "not yet live"),
+    "pd4": (None, 0, 0, "overdue"),
     "pd5": (None, 0, 0, "not yet live"),
     "pd6": (None, None, None, "added"),
 }
@@ -129,10 +130,39 @@ HISTORY: dict[str, list[tuple[str, str, str, str, Shape]]] = {
 ENTRY_COUNTS = {
     "ActorRegistered": 45, "ActorAssignedToWave": 30, "ActorJoined": 24, "DeliverablePlanned": 12,
     "StatementRecorded": 11, "DeliverableCompleted": 9, "WavePlanned": 6, "DecisionRecorded": 6,
-    "GoLiveRecorded": 3, "ProgrammeRegistered": 1, "StatusAssessed": 1, "BaselineNamed": 1,
-    "ReserveEstablished": 1, "AllocationMade": 1, "AllocationRevised": 1, "BudgetSet": 1, "BudgetRevised": 1,
+    "GoLiveRecorded": 3, "BaselineNamed": 2, "ProgrammeRegistered": 1, "StatusAssessed": 1,
+    "BaselineAdopted": 1, "ReserveEstablished": 1, "AllocationMade": 1, "AllocationRevised": 1,
+    "BudgetSet": 1, "BudgetRevised": 1,
 }
-ENTRIES = 154
+ENTRIES = 156
+
+
+# Question 11: the baseline the board adopted on 2023-05-16 (000 l.4-8).
+REVISED_PLAN = "revidert innføringsplan 2023"
+REVISED_PLAN_AS_OF = "2023-05-16"
+REVISED_PLAN_BODY = "Styret for Helse Midt-Norge RHF"
+
+# Question 43: days overdue on 2026-12-01, from each window's latest day.
+OVERDUE_ON = "2026-12-01"
+OVERDUE_WAVES = {"pd4": 1312, "pd5": 1097, "pd6": 948}
+OVERDUE_ACTORS = {
+    "alesund": 1312, **dict.fromkeys(MORE_NINE, 1097), **dict.fromkeys(PD6_MUNICIPALITIES, 948),
+    "helse-more-og-romsdal": 884, "helse-nord-trondelag": 731, "sykehuset-levanger": 700, "sykehuset-namsos": 700,
+}
+
+# Question 44: (slip earliest, slip latest, status) against the original and against the current baseline,
+# baseline `original plan` against 2024-01-01.
+SIDE_BY_SIDE_ON = "2024-01-01"
+SIDE_BY_SIDE_ACTORS: dict[str, tuple[tuple[int | None, int | None, str], tuple[int | None, int | None, str]]] = {
+    "helse-nord-trondelag": ((639, 519, "not yet live"), (0, 0, "not yet live")),
+    "helse-more-og-romsdal": ((None, 213, "not yet live"), (None, 0, "not yet live")),
+    "sykehuset-levanger": ((None, None, "added"), (0, 0, "not yet live")),
+    "alesund": ((0, 0, "overdue"), (0, 0, "overdue")),
+}
+SIDE_BY_SIDE_WAVES: dict[str, tuple[tuple[int | None, int | None, str], tuple[int | None, int | None, str]]] = {
+    "pd5": ((0, 0, "overdue"), (0, 0, "overdue")),
+    "pd6": ((None, None, "added"), (0, 0, "not yet live")),
+}
 
 
 def shape(window: PlannedWindow | None) -> Shape | None:

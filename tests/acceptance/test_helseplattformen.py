@@ -12,10 +12,11 @@ from decimal import Decimal
 import pytest
 
 from projections.audit import LogEntry
-from projections.compare import Comparison
+from projections.compare import Comparison, ComparisonRow
 from projections.plan import ActorView, DeliverableView, ProgrammePlan, WaveView
 from tests.acceptance.conftest import ImportedLedger
 from tests.acceptance.helseplattformen_answers import (
+    ALESUND_DAYS_OVERDUE,
     COMPARED_ON,
     COMPARISON_ACTORS,
     COMPARISON_SUMMARY,
@@ -34,6 +35,9 @@ from tests.acceptance.helseplattformen_answers import (
     NOV_23,
     ORIGINAL_PLAN,
     ORIGINAL_PLAN_AS_OF,
+    OVERDUE_ACTORS,
+    OVERDUE_ON,
+    OVERDUE_WAVES,
     PD1_DAY,
     PD1_ORIGINAL,
     PD2_MUNICIPALITIES,
@@ -44,7 +48,13 @@ from tests.acceptance.helseplattformen_answers import (
     PHASES,
     PLAN_CHANGES,
     PROGRAMME,
+    REVISED_PLAN,
+    REVISED_PLAN_AS_OF,
+    REVISED_PLAN_BODY,
     SERVICE_AGREEMENT_18,
+    SIDE_BY_SIDE_ACTORS,
+    SIDE_BY_SIDE_ON,
+    SIDE_BY_SIDE_WAVES,
     STARTEN_AV_2019,
     TRONDHEIM_UNITS,
     VAREN_2023,
@@ -217,10 +227,20 @@ def test_q10_the_other_municipalities_joined_by_2017_09_30(hp: ImportedLedger) -
 # -- D. The original plan ------------------------------------------------------------------------
 
 
-def test_q11_one_baseline_named_original_plan(hp: ImportedLedger) -> None:
-    """Q11 "Which baseline exists?" Source: 003 (Helseplattformen news, published 01.03.2022)."""
-    baselines = plan_on(hp, END_OF_TIME).baselines
-    assert [(b.name, b.as_of.isoformat()) for b in baselines] == [(ORIGINAL_PLAN, ORIGINAL_PLAN_AS_OF)]
+def test_q11_the_original_plan_and_the_revised_plan_adopted_in_may_2023(hp: ImportedLedger) -> None:
+    """Q11 "Which baselines exist?" Source: 003 (Helseplattformen news, 01.03.2022); 000 l.4-8."""
+    before = plan_on(hp, "2023-05-15")
+    assert [(b.name, b.as_of.isoformat(), b.adopted_on) for b in before.baselines] == [
+        (ORIGINAL_PLAN, ORIGINAL_PLAN_AS_OF, None)]
+    assert before.current_baseline is None
+    after = plan_on(hp, "2023-05-16")
+    assert sorted((b.name, b.as_of.isoformat(), iso(b.adopted_on)) for b in after.baselines) == [
+        (ORIGINAL_PLAN, ORIGINAL_PLAN_AS_OF, None), (REVISED_PLAN, REVISED_PLAN_AS_OF, REVISED_PLAN_AS_OF)]
+    assert after.current_baseline is not None
+    assert after.current_baseline.name == REVISED_PLAN
+    adopted = log_entries(hp, "BaselineAdopted")
+    assert [(e.effective.isoformat(), e.deciding_body, e.data["name"]) for e in adopted] == [
+        (REVISED_PLAN_AS_OF, REVISED_PLAN_BODY, REVISED_PLAN)]
 
 
 def test_q12_pd1_in_the_original_plan(hp: ImportedLedger) -> None:
@@ -374,7 +394,8 @@ def test_q25_municipalities_live_in_may_2023(hp: ImportedLedger) -> None:
     assert Counter(v.kind for v in live.values()) == {
         "health_trust": 1, "municipality": 9, "gp_office": 1, "emergency_clinic": 1}
     alesund = actor_on(hp, "2023-05-16", "alesund")
-    assert (alesund.status, alesund.go_live, alesund.wave) == ("planned", None, "pd4")
+    assert (alesund.status, alesund.days_overdue, alesund.go_live, alesund.wave) == (
+        "overdue", ALESUND_DAYS_OVERDUE["2023-05-16"], None, "pd4")
     note = [e for e in log_entries(hp, "StatementRecorded") if e.key == "hp-note-ten-municipalities"]
     assert [(e.effective, e.data["kind"], e.data["actors"]) for e in note] == [
         (date(2023, 5, 16), "note", ["alesund"])]
@@ -514,7 +535,9 @@ def test_q37_alesund_the_added_actors_and_the_summary(hp: ImportedLedger) -> Non
     comparison = original_plan_against_actuals(hp)
     assert comparison.summary == COMPARISON_SUMMARY
     statuses = {r.subject: r.status for r in comparison.actors}
-    # Every actor in the rollout has a row; the 12 "not yet live" are HNT, HMR, alesund and the nine of PD5.
+    assert {r.subject: r.days_overdue for r in comparison.actors if r.days_overdue} == {
+        "alesund": ALESUND_DAYS_OVERDUE[COMPARED_ON]}
+    # Every actor in the rollout has a row; the 11 "not yet live" are HNT, HMR and the nine of PD5.
     assert set(statuses) == set(COMPARISON_ACTORS) | set(MORE_NINE)
     assert {statuses[a] for a in MORE_NINE} == {"not yet live"}
 
@@ -561,8 +584,8 @@ def test_q41_how_many_statements(hp: ImportedLedger) -> None:
 # -- K. Import behaviour ------------------------------------------------------------------------------
 
 
-def test_q42_import_adds_154_and_a_second_import_adds_nothing(hp: ImportedLedger) -> None:
-    """Q42 "Importing the file into an empty ledger adds 154 entries; importing it again adds 0" Source: dataset."""
+def test_q42_import_adds_156_and_a_second_import_adds_nothing(hp: ImportedLedger) -> None:
+    """Q42 "Importing the file into an empty ledger adds 156 entries; importing it again adds 0" Source: dataset."""
     assert (hp.first_import.added, hp.first_import.already_present) == (ENTRIES, 0)
     assert (hp.second_import.added, hp.second_import.already_present) == (0, ENTRIES)
     keys = [line["key"] for line in hp.lines]
@@ -571,3 +594,50 @@ def test_q42_import_adds_154_and_a_second_import_adds_nothing(hp: ImportedLedger
     assert entries[0].type == "ProgrammeRegistered"
     assert Counter(e.type for e in entries) == ENTRY_COUNTS
     assert sorted(e.key for e in entries) == sorted(keys)
+
+
+# -- L. Overdue and re-baselining --------------------------------------------------------------------
+
+
+def test_q43_what_is_overdue_on_2026_12_01(hp: ImportedLedger) -> None:
+    """Q43 "What is overdue on 2026-12-01?" Source: 001 l.90-136 (last go-live PD3); 000 l.4-8, 19."""
+    plan = plan_on(hp, OVERDUE_ON)
+    assert {w.id: w.days_overdue for w in plan.waves if w.status == "overdue"} == OVERDUE_WAVES
+    assert {w.id: w.status for w in plan.waves if w.id in ("pd1", "pd2", "pd3")} == dict.fromkeys(
+        ("pd1", "pd2", "pd3"), "live")
+    assert {a.id: a.days_overdue for a in plan.actors if a.status == "overdue"} == OVERDUE_ACTORS
+    assert not [a.id for a in plan.actors if a.status in ("planned", "postponed")]
+
+
+def _side_by_side(rows: tuple[ComparisonRow, ...]) -> dict[str, object]:
+    def against_current(row: ComparisonRow) -> object:
+        slip = row.against_current
+        return None if slip is None else (slip.slip_days_earliest, slip.slip_days_latest, slip.status)
+
+    return {r.subject: ((r.slip_days_earliest, r.slip_days_latest, r.status), against_current(r)) for r in rows}
+
+
+def test_q44_slip_against_the_original_and_the_current_baseline(hp: ImportedLedger) -> None:
+    """Q44 "Slip against the original and the current baseline side by side" Source: 000 l.4-8, 19; 001; 003."""
+    comparison = hp.model.comparison(PROGRAMME, ORIGINAL_PLAN, date.fromisoformat(SIDE_BY_SIDE_ON), hp.now)
+    assert (comparison.current_baseline, iso(comparison.current_baseline_as_of)) == (REVISED_PLAN, REVISED_PLAN_AS_OF)
+    actors = _side_by_side(comparison.actors)
+    assert {a: actors[a] for a in SIDE_BY_SIDE_ACTORS} == SIDE_BY_SIDE_ACTORS
+    waves = _side_by_side(comparison.waves)
+    assert {w: waves[w] for w in SIDE_BY_SIDE_WAVES} == SIDE_BY_SIDE_WAVES
+    before = hp.model.comparison(PROGRAMME, ORIGINAL_PLAN, date(2023, 5, 15), hp.now)
+    assert before.current_baseline is None
+    assert {r.against_current for r in (*before.actors, *before.waves)} == {None}
+
+
+def test_q45_each_adoption_is_in_the_baseline_history(hp: ImportedLedger) -> None:
+    """Q45 "Each adoption is visible" Source: 003; 000 l.4-8."""
+    history = hp.model.baseline_history(PROGRAMME, hp.now)
+    assert [(r.entry.key, r.entry.type, r.effective.isoformat(), r.name, r.current) for r in history] == [
+        ("hp-baseline-original-plan", "BaselineNamed", ORIGINAL_PLAN_AS_OF, ORIGINAL_PLAN, None),
+        ("hp-baseline-revised-plan-2023", "BaselineNamed", REVISED_PLAN_AS_OF, REVISED_PLAN, None),
+        ("hp-2023-05-16-rebaselined", "BaselineAdopted", REVISED_PLAN_AS_OF, REVISED_PLAN, REVISED_PLAN),
+    ]
+    adoption = history[-1].entry
+    assert (adoption.deciding_body, adoption.source.title if adoption.source else None) == (
+        REVISED_PLAN_BODY, "Vedtok revidert innføringsplan")

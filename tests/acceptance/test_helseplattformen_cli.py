@@ -17,7 +17,14 @@ from tests.acceptance.conftest import ImportedLedger
 from tests.acceptance.helseplattformen_answers import (
     ENTRIES,
     HISTORY,
+    ORIGINAL_PLAN,
+    OVERDUE_ACTORS,
+    OVERDUE_ON,
+    OVERDUE_WAVES,
     PROGRAMME,
+    REVISED_PLAN,
+    REVISED_PLAN_AS_OF,
+    REVISED_PLAN_BODY,
     collapsed,
     json_shape,
 )
@@ -137,3 +144,29 @@ def test_history_table_shows_the_dates_of_each_planned_window(hp: ImportedLedger
     missing = [(key, shown[expected_ids[key]]) for key, *_, window in HISTORY[actor]
                if _bounds_text(window) not in shown[expected_ids[key]]]
     assert missing == []
+
+
+# -- re-baselining (question 45) ---------------------------------------------------------------------
+
+
+def test_q45_the_baseline_history_and_the_audit_trail_show_the_adoption(hp: ImportedLedger) -> None:
+    """Q45 "Each adoption is visible" (`ledger history --baselines`, `ledger log --type`) Source: 003; 000 l.4-8."""
+    rows = table(ledger("history", PROGRAMME, "--baselines", "--database", hp.url, "--wide"))
+    assert [(r["effective"], r["type"], r["baseline"], r["current baseline"], r["decided by"]) for r in rows] == [
+        ("2022-03-01", "BaselineNamed", ORIGINAL_PLAN, "-", "-"),
+        (REVISED_PLAN_AS_OF, "BaselineNamed", REVISED_PLAN, "-", "-"),
+        (REVISED_PLAN_AS_OF, "BaselineAdopted", REVISED_PLAN, REVISED_PLAN, REVISED_PLAN_BODY),
+    ]
+    assert rows[-1]["source"] == "Vedtok revidert innføringsplan"
+    logged = json.loads(ledger("log", "--programme", PROGRAMME, "--type", "BaselineAdopted", "--database", hp.url,
+                               "--json"))
+    assert [(e["key"], e["deciding_body"], e["source"]["title"]) for e in logged] == [
+        ("hp-2023-05-16-rebaselined", REVISED_PLAN_BODY, "Vedtok revidert innføringsplan")]
+
+
+def test_q43_the_plan_table_shows_the_days_overdue(hp: ImportedLedger) -> None:
+    """Q43 "What is overdue on 2026-12-01?" (`ledger plan`) Source: 001 l.90-136; 000 l.4-8, 19."""
+    lines = ledger("plan", PROGRAMME, "--as-of", OVERDUE_ON, "--database", hp.url, "--wide").splitlines()
+    for subject, days in {**OVERDUE_WAVES, **OVERDUE_ACTORS}.items():
+        row = next(line for line in lines if line.split()[:1] == [subject])
+        assert f"overdue ({days} days)" in row, row

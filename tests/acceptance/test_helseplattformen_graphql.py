@@ -16,6 +16,7 @@ from ledger_server.app import create_app
 from ledger_server.settings import ApiSettings
 from tests.acceptance.conftest import ImportedLedger
 from tests.acceptance.helseplattformen_answers import (
+    ALESUND_DAYS_OVERDUE,
     COMPARED_ON,
     COMPARISON_ACTORS,
     COMPARISON_SUMMARY,
@@ -31,6 +32,9 @@ from tests.acceptance.helseplattformen_answers import (
     NOV_23,
     ORIGINAL_PLAN,
     ORIGINAL_PLAN_AS_OF,
+    OVERDUE_ACTORS,
+    OVERDUE_ON,
+    OVERDUE_WAVES,
     PD1_DAY,
     PD1_ORIGINAL,
     PD2_MUNICIPALITIES,
@@ -38,6 +42,11 @@ from tests.acceptance.helseplattformen_answers import (
     PD4_DAY,
     PLAN_CHANGES,
     PROGRAMME,
+    REVISED_PLAN,
+    REVISED_PLAN_AS_OF,
+    SIDE_BY_SIDE_ACTORS,
+    SIDE_BY_SIDE_ON,
+    SIDE_BY_SIDE_WAVES,
     TRONDHEIM_UNITS,
     VAREN_2023,
     Shape,
@@ -104,7 +113,8 @@ def test_q03_programme_unknown_before_its_start(graphql: Run) -> None:
 def test_q11_to_q14_the_original_plan(graphql: Run) -> None:
     """Q12-Q14 "PD1 ... PD5 in the original plan" (and Q11 "Which baseline exists?") Source: 003 l.11; 001 l.90-128."""
     programme = plan_on(graphql, ORIGINAL_PLAN_AS_OF)
-    assert programme["baselines"] == [{"name": ORIGINAL_PLAN, "asOf": ORIGINAL_PLAN_AS_OF}]
+    assert programme["baselines"] == [{"name": ORIGINAL_PLAN, "asOf": ORIGINAL_PLAN_AS_OF, "adoptedOn": None}]
+    assert programme["currentBaseline"] is None
     waves = {w["id"]: (w["code"], json_shape(w["plannedGoLive"]), {a["id"] for a in w["actors"]})
              for w in programme["waves"]}
     assert waves == {
@@ -158,7 +168,8 @@ def test_q25_municipalities_live_in_may_2023(graphql: Run) -> None:
     assert Counter(a["kind"] for a in live) == {"health_trust": 1, "municipality": 9, "gp_office": 1,
                                                 "emergency_clinic": 1}
     alesund = by_id(actors)["alesund"]
-    assert (alesund["status"], alesund["goLiveDate"], alesund["wave"]["id"]) == ("planned", None, "pd4")
+    assert (alesund["status"], alesund["daysOverdue"], alesund["goLiveDate"], alesund["wave"]["id"]) == (
+        "overdue", ALESUND_DAYS_OVERDUE["2023-05-16"], None, "pd4")
 
 
 @pytest.mark.parametrize(("as_of", "complete"), DELIVERABLES_COMPLETE, ids=[f"{d} is {n}" for d, n in
@@ -217,7 +228,36 @@ def test_q33_to_q38_original_plan_against_actuals(graphql: Run) -> None:
     assert (summary["added"], summary["late"], summary["notYetLive"], summary["onTime"]) == (
         COMPARISON_SUMMARY["added"], COMPARISON_SUMMARY["late"], COMPARISON_SUMMARY["not yet live"],
         COMPARISON_SUMMARY["on time"])
-    assert (summary["early"], summary["withdrawn"]) == (0, 0)
+    assert (summary["early"], summary["withdrawn"], summary["overdue"]) == (0, 0, COMPARISON_SUMMARY["overdue"])
+    assert {r["actor"]["id"]: r["daysOverdue"] for r in comparison["rows"] if r["daysOverdue"]} == {
+        "alesund": ALESUND_DAYS_OVERDUE[COMPARED_ON]}
+    assert comparison["currentBaseline"] == REVISED_PLAN  # adopted on 2023-05-16 (Q11)
+
+
+def test_q43_overdue_waves_and_actors_on_2026_12_01(graphql: Run) -> None:
+    """Q43 "What is overdue on 2026-12-01?" (PlanOnDate). Source: 001 l.90-136; 000 l.4-8, 19."""
+    programme = plan_on(graphql, OVERDUE_ON)
+    assert {w["id"]: w["daysOverdue"] for w in programme["waves"] if w["status"] == "overdue"} == OVERDUE_WAVES
+    assert {a["id"]: a["daysOverdue"] for a in programme["actors"] if a["status"] == "overdue"} == OVERDUE_ACTORS
+    assert programme["currentBaseline"] == {"name": REVISED_PLAN, "asOf": REVISED_PLAN_AS_OF,
+                                            "adoptedOn": REVISED_PLAN_AS_OF}
+
+
+def test_q44_slip_against_the_original_and_the_current_baseline(graphql: Run) -> None:
+    """Q44 "Slip against the original and the current baseline side by side" Source: 000 l.4-8, 19; 001; 003."""
+    comparison = graphql("OriginalPlanAgainstActuals", programmeId=PROGRAMME, baseline=ORIGINAL_PLAN,
+                         against=SIDE_BY_SIDE_ON)["comparison"]
+    assert (comparison["currentBaseline"], comparison["currentBaselineAsOf"]) == (REVISED_PLAN, REVISED_PLAN_AS_OF)
+
+    def side_by_side(row: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        current = row["againstCurrent"]
+        return ((row["slipDaysEarliest"], row["slipDaysLatest"], row["status"]),
+                (current["slipDaysEarliest"], current["slipDaysLatest"], current["status"]))
+
+    actors = {r["actor"]["id"]: side_by_side(r) for r in comparison["rows"]}
+    assert {a: actors[a] for a in SIDE_BY_SIDE_ACTORS} == SIDE_BY_SIDE_ACTORS
+    waves = {r["wave"]["id"]: side_by_side(r) for r in comparison["waveRows"]}
+    assert {w: waves[w] for w in SIDE_BY_SIDE_WAVES} == SIDE_BY_SIDE_WAVES
 
 
 @pytest.mark.parametrize("actor", sorted(HISTORY))
@@ -238,7 +278,7 @@ def test_history_of_the_two_later_trusts(graphql: Run, hp: ImportedLedger, actor
 
 
 def test_q42_the_audit_trail_pages_through_every_entry(graphql: Run, hp: ImportedLedger) -> None:
-    """Q42 "Importing the file into an empty ledger adds 154 entries" (AuditTrailPage). Source: the dataset."""
+    """Q42 "Importing the file into an empty ledger adds 156 entries" (AuditTrailPage). Source: the dataset."""
     nodes: list[dict[str, Any]] = []
     after = None
     while True:

@@ -34,7 +34,7 @@ from projections.audit import LogEntry
 from projections.compare import Comparison, ComparisonRow
 from projections.history import Revision
 from projections.memory import InMemoryReadModel
-from projections.plan import ProgrammePlan
+from projections.plan import BaselineView, ProgrammePlan
 
 ROOT = Path(__file__).resolve().parents[2]
 OPERATIONS_DIR = ROOT / "graphql" / "operations"
@@ -306,14 +306,22 @@ def money(value: Decimal) -> str:
     return format(value, "f")
 
 
-def window_json(window: PlannedWindow | None, with_precision: bool = True) -> Json | None:
+def window_json(window: PlannedWindow | None, with_precision: bool = True, with_time: bool = False) -> Json | None:
     if window is None:
         return None
     shape: Json = {"earliest": _day(window.earliest), "latest": _day(window.latest)}
     if with_precision:
         shape["precision"] = window.precision.value
     shape["label"] = window.label
+    if with_time:
+        shape["at"] = None if window.at is None else str(window.at)
     return shape
+
+
+def _baseline_json(baseline: BaselineView | None) -> Json | None:
+    if baseline is None:
+        return None
+    return {"name": baseline.name, "asOf": baseline.as_of.isoformat(), "adoptedOn": _day(baseline.adopted_on)}
 
 
 def plan_on_date_json(plan: ProgrammePlan) -> Json:
@@ -326,7 +334,8 @@ def plan_on_date_json(plan: ProgrammePlan) -> Json:
         "risk": plan.assessment.risk if plan.assessment else None,
         "asOf": plan.as_of.isoformat(),
         "waves": [
-            {"id": w.id, "code": w.code, "status": w.status, "plannedGoLive": window_json(w.planned),
+            {"id": w.id, "code": w.code, "status": w.status, "daysOverdue": w.days_overdue,
+             "plannedGoLive": window_json(w.planned, with_time=True),
              "actors": [{"id": a, "name": names[a]} for a in w.actors]}
             for w in plan.waves
         ],
@@ -334,7 +343,8 @@ def plan_on_date_json(plan: ProgrammePlan) -> Json:
             {"id": a.id, "name": a.name, "kind": a.kind, "status": a.status,
              "parent": {"id": a.parent, "name": names[a.parent]} if a.parent and a.parent in names else None,
              "wave": {"id": a.wave, "code": codes[a.wave]} if a.wave and a.wave in codes else None,
-             "plannedGoLive": window_json(a.planned), "goLiveDate": _day(a.go_live)}
+             "plannedGoLive": window_json(a.planned, with_time=True), "goLiveDate": _day(a.go_live),
+             "goLiveAt": None if a.go_live_at is None else str(a.go_live_at), "daysOverdue": a.days_overdue}
             for a in plan.actors
         ],
         "deliverables": [
@@ -353,7 +363,8 @@ def plan_on_date_json(plan: ProgrammePlan) -> Json:
              ]}
             for r in plan.reserves
         ],
-        "baselines": [{"name": b.name, "asOf": b.as_of.isoformat()} for b in plan.baselines],
+        "baselines": [_baseline_json(b) for b in plan.baselines],
+        "currentBaseline": _baseline_json(plan.current_baseline),
     }
 
 
@@ -383,7 +394,13 @@ def _comparison_row_json(row: ComparisonRow, codes: dict[str, str], is_actor: bo
         "current": window_json(row.current, with_precision=False),
         "actualGoLive": _day(row.actual),
         "slipDaysEarliest": row.slip_days_earliest, "slipDaysLatest": row.slip_days_latest,
-        "status": row.status,
+        "slipHours": row.slip_hours, "daysOverdue": row.days_overdue, "status": row.status,
+        "againstCurrent": None if row.against_current is None else {
+            "baseline": window_json(row.against_current.baseline, with_precision=False),
+            "slipDaysEarliest": row.against_current.slip_days_earliest,
+            "slipDaysLatest": row.against_current.slip_days_latest,
+            "slipHours": row.against_current.slip_hours, "status": row.against_current.status,
+        },
     })
     return shape
 
@@ -395,12 +412,14 @@ def comparison_json(comparison: Comparison, plan_on_against: ProgrammePlan) -> J
     return {
         "baseline": comparison.baseline, "baselineAsOf": comparison.baseline_as_of.isoformat(),
         "against": comparison.against.isoformat(),
+        "currentBaseline": comparison.current_baseline,
+        "currentBaselineAsOf": _day(comparison.current_baseline_as_of),
         "rows": [_comparison_row_json(r, codes, is_actor=True) for r in comparison.actors],
         "waveRows": [_comparison_row_json(r, codes, is_actor=False) for r in comparison.waves],
         "summary": {
             "early": counts.get("early", 0), "onTime": counts.get("on time", 0), "late": counts.get("late", 0),
-            "notYetLive": counts.get("not yet live", 0), "withdrawn": counts.get("withdrawn", 0),
-            "added": counts.get("added", 0),
+            "notYetLive": counts.get("not yet live", 0), "overdue": counts.get("overdue", 0),
+            "withdrawn": counts.get("withdrawn", 0), "added": counts.get("added", 0),
         },
     }
 

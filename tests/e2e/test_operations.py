@@ -99,7 +99,7 @@ def test_plan_on_date_shows_the_sample_as_read_by_hand(api: Served) -> None:
     north = _actor(spring, "north-trust")
     assert (north["status"], north["wave"]["code"]) == ("postponed", "W1")
     assert north["plannedGoLive"] == {"earliest": "2022-08-15", "latest": None, "precision": "season",
-                                      "label": "after summer 2022"}
+                                      "label": "after summer 2022", "at": None}
     assert north["parent"] == {"id": "demo-rhf", "name": "Demo RHF"}
 
     winter = _programme(api.reader.operation_data("PlanOnDate", {"programmeId": "demo", "asOf": "2022-12-01"}))
@@ -114,7 +114,8 @@ def test_plan_on_date_shows_the_sample_as_read_by_hand(api: Served) -> None:
                          "released": "0", "madeOn": "2023-02-01"}],
     }]
     assert may["deliverablesCompleted"] == 1
-    assert may["baselines"] == [{"name": "original plan", "asOf": "2021-01-01"}]
+    assert may["baselines"] == [{"name": "original plan", "asOf": "2021-01-01", "adoptedOn": None}]
+    assert may["currentBaseline"] is None  # named, never adopted
 
 
 @covers("PlanOnDate")
@@ -490,8 +491,11 @@ def test_comparison_slips_as_read_by_hand(api: Served) -> None:
     assert (rows["harbour"]["actualGoLive"], rows["harbour"]["slipDaysEarliest"], rows["harbour"]["status"]) == (
         "2022-05-07", 7, "late")
     assert (rows["north-trust"]["slipDaysEarliest"], rows["north-trust"]["slipDaysLatest"]) == (196, 196)
-    assert (rows["south-trust"]["status"], rows["south-trust"]["actualGoLive"]) == ("not yet live", None)
-    assert found["summary"] == {"early": 0, "onTime": 0, "late": 2, "notYetLive": 1, "withdrawn": 0, "added": 0}
+    # Its window (2024-Q1, as corrected) has closed by 2024-06-01 with no go-live: overdue.
+    assert (rows["south-trust"]["status"], rows["south-trust"]["actualGoLive"]) == ("overdue", None)
+    assert rows["south-trust"]["daysOverdue"] == 62  # 2024-03-31 to 2024-06-01
+    assert found["summary"] == {"early": 0, "onTime": 0, "late": 2, "notYetLive": 0, "overdue": 1, "withdrawn": 0,
+                                "added": 0}
     assert found["baselineAsOf"] == "2021-01-01"
 
 
@@ -630,7 +634,7 @@ def test_record_decision_makes_all_its_changes_at_once(api: Served, ledger: Ledg
     rhf = _actor(plan, "demo-rhf")
     assert (rhf["status"], rhf["wave"]) == ("planned", {"id": "w3", "code": "W3"})
     assert rhf["plannedGoLive"] == {"earliest": "2024-10-01", "latest": "2024-11-30", "precision": "window",
-                                    "label": "October/November 2024"}
+                                    "label": "October/November 2024", "at": None}
     assert (plan["reserves"][0]["total"], plan["reserves"][0]["remaining"]) == ("700000000.50", "178000000.50")
     expected = reference.plan("demo", date(2024, 1, 1), datetime.now(UTC))
     assert expected is not None

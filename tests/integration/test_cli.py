@@ -147,9 +147,11 @@ def test_compare_as_json_gives_the_slip_against_the_original_plan(db: str) -> No
     assert (rows["harbour"]["actual"], rows["harbour"]["slip_days_earliest"], rows["harbour"]["status"]) == (
         "2022-05-07", 7, "late")
     assert (rows["north-trust"]["slip_days_earliest"], rows["north-trust"]["slip_days_latest"]) == (196, 196)
-    assert rows["south-trust"]["status"] == "not yet live"
+    # Its window (2024-Q1, as corrected) closed before 2024-06-01 with no go-live: overdue.
+    assert (rows["south-trust"]["status"], rows["south-trust"]["days_overdue"]) == (
+        "overdue", (date(2024, 6, 1) - date(2024, 3, 31)).days)
     assert rows["south-trust"]["slip_days_latest"] == (date(2024, 3, 31) - date(2022, 11, 30)).days
-    assert comparison["summary"] == {"late": 2, "not yet live": 1}
+    assert comparison["summary"] == {"late": 2, "overdue": 1}
 
 
 def test_history_lists_the_actor_s_revisions_in_effective_order(db: str) -> None:

@@ -184,7 +184,7 @@ def test_log_filters_by_recording_time_and_by_effective_date(db: str) -> None:
     (["--actor", "harbor"], "NOT_FOUND", "actor: no actor 'harbor' in the ledger; did you mean 'harbour'?"),
     (["--wave", "w22", "--programme", "demo"], "NOT_FOUND", "wave: no wave 'w22' in 'demo'; did you mean 'w2'?"),
     (["--type", "GoLiveRecord"], "INVALID_INPUT", "type: 'GoLiveRecord' is not an entry type; did you mean "
-                                                  "'GoLiveRecorded'?"),
+                                                  "'GoLiveRecorded' or 'GoLiveRescheduled'?"),
     (["--since", "yesterday"], "INVALID_INPUT", "since: "),
     (["--until", "2024-01-01T10:00"], "INVALID_INPUT", "until: '2024-01-01T10:00' has no UTC offset"),
 ])

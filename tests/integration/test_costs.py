@@ -241,11 +241,11 @@ def test_bad_money_input_names_the_line_and_field_and_writes_nothing(
 def test_the_import_format_examples_of_the_money_types_import(app: LedgerApplication) -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     doc = (ROOT / "docs" / "import-format.md").read_text(encoding="utf-8")
-    examples = re.findall(r"```jsonl\n(.*?)```", doc, flags=re.S)
-    assert len(examples) == 1
+    section = doc.split("## Examples of the money types", 1)[1]
+    examples = re.findall(r"```jsonl\n(.*?)```", section, flags=re.S)[0]
     import_text(app, re.findall(r"```jsonl\n(.*?)```", readme, flags=re.S)[0], recorded_by="test")
-    result = import_text(app, examples[0], recorded_by="test")
-    assert result.added == len(examples[0].strip().splitlines()) == 5
+    result = import_text(app, examples, recorded_by="test")
+    assert result.added == len(examples.strip().splitlines()) == 5
 
 
 def test_an_export_imported_into_an_empty_ledger_gives_the_same_costs(costed: str, tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ def test_plan_as_csv_splits_windows_into_bounds_and_label(database: str) -> None
     olavs = _by_id(rows, "id", "st-olavs-hospital")
     assert olavs == {"row": "actor", "id": "st-olavs-hospital", "name": "St. Olavs hospital HF", "wave": "pd2",
                      "planned_earliest": "2022-08-01", "planned_latest": "", "planned_label": "etter sommeren 2022",
-                     "status": "postponed", "go_live": ""}
+                     "status": "postponed", "go_live": "", "days_overdue": ""}
     assert _by_id(rows, "id", "pd1")["row"] == "wave"
 
 

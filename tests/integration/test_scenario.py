@@ -82,6 +82,8 @@ def test_original_plan_against_actuals(app: LedgerApplication) -> None:
     assert (rows["harbour"].actual, rows["harbour"].slip_days_earliest, rows["harbour"].status) == (
         date(2022, 5, 7), 7, "late")
     assert rows["north-trust"].slip_days_latest == 196
-    assert rows["south-trust"].status == "not yet live"
+    # Its window (2024-Q1, as corrected) closed before 2024-06-01 with no go-live: overdue.
+    assert (rows["south-trust"].status, rows["south-trust"].days_overdue) == (
+        "overdue", (date(2024, 6, 1) - date(2024, 3, 31)).days)
     assert rows["south-trust"].slip_days_latest == (date(2024, 3, 31) - date(2022, 11, 30)).days
-    assert comparison.summary == {"late": 2, "not yet live": 1}
+    assert comparison.summary == {"late": 2, "overdue": 1}

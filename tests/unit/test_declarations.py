@@ -78,3 +78,4 @@ def test_every_fact_a_type_states_belongs_to_a_family_it_declares() -> None:
     assert declaring <= stated, f"no README example shows the facts of {sorted(declaring - stated)}"
     for composite in (DecisionRecorded, EntryCorrected):
         assert composite.FAMILIES == (), f"{composite.TYPE} states its parts' facts and declares no family"
+
