@@ -18,7 +18,7 @@ from ledger.stored import decode_stored_entry
 from ledger.timeline import FactKey, Version
 from ledger.values import parse_source
 from projections.audit import AuditLog, AuditView, LogEntry, LogPage, LogQuery
-from projections.fact_values import decode_value
+from projections.fact_values import decode_value_json
 from projections.pg_schema import SCHEMA, fact_table, in_force_sql
 
 
@@ -75,7 +75,7 @@ class PostgresReader:
             rows = await connection.fetch(_facts_query(fact_families()), programme, as_of, recorded_as_of)
         return {
             (row["family"], row["subject"], row["attribute"]): Version(
-                row["effective"], row["seq"], decode_value(json.loads(row["value"])))
+                row["effective"], row["seq"], decode_value_json(row["value"]))
             for row in rows
         }
 
