@@ -12,7 +12,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -21,7 +20,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcodin
 
 from ledger import append_only, leaves, roles
 from ledger.digest import ProvableLog
-from ledger.entry import Entry, entry_id
+from ledger.entry import Entry, RecordedEntry, entry_id
 from ledger.errors import Contention, ImportRejected, LedgerError, LineError, OutcomeUnknown
 from ledger.outage import cause_of, is_store_failure, never_connected, probe, unavailable
 from ledger.programme import ProgrammeLedger, programme_id
@@ -65,21 +64,6 @@ class Receipt:
     seq: int
     added: bool
     position: int | None = None  # global log position; None when it was already present
-
-
-@dataclass(frozen=True, slots=True)
-class RecordedEntry:
-    """An entry as stored: its place in the log, when it was recorded, and its content."""
-
-    position: int
-    seq: int
-    recorded_at: datetime
-    entry: Entry
-
-    @property
-    def entry_id(self) -> str:
-        """The entry's public id, such as `helseplattformen:12`."""
-        return entry_id(self.entry.programme, self.seq)
 
 
 class LedgerApplication(Application[UUID]):

@@ -7,7 +7,7 @@ identity; `recorded_at` and the position are the store's and live on the recorde
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import cached_property
 from typing import Any
 
@@ -60,6 +60,25 @@ class Entry:
         from ledger.codec import content_digest
 
         return content_digest(self)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEntry:
+    """An entry as stored: its place in the log, when it was recorded, and its content.
+
+    Defined here, beside `Entry`, so the read side can name it without loading the write side
+    (eventsourcing and the store drivers): a CLI question on PostgreSQL needs neither.
+    """
+
+    position: int
+    seq: int
+    recorded_at: datetime
+    entry: Entry
+
+    @property
+    def entry_id(self) -> str:
+        """The entry's public id, such as `helseplattformen:12`."""
+        return entry_id(self.entry.programme, self.seq)
 
 
 def entry_id(programme: str, seq: int) -> str:

@@ -10,8 +10,9 @@ import json
 from collections.abc import Iterator
 
 from ledger import suggest
-from ledger.application import LedgerApplication, Progress, RecordedEntry
+from ledger.application import LedgerApplication, Progress
 from ledger.codec import RECORDED, encode_entry
+from ledger.entry import RecordedEntry
 
 
 def export_line(recorded: RecordedEntry) -> str:

@@ -9,11 +9,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from ledger.application import RecordedEntry
 from ledger.belief import closed_target
 from ledger.changes import Change, EntryCorrected, EntryRetracted
 from ledger.codec import encode_change
-from ledger.entry import entry_id
+from ledger.entry import RecordedEntry, entry_id
 from ledger.values import Source
 
 

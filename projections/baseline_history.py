@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from ledger.application import RecordedEntry
 from ledger.belief import closed_target, stated_facts
+from ledger.entry import RecordedEntry
 from projections.audit import AuditView, LogEntry
 from projections.fold import believed_timeline
 from projections.history import fate_of

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from ledger.application import RecordedEntry
 from ledger.belief import fact_changes
+from ledger.entry import RecordedEntry
 from ledger.timeline import FactKey, Timeline, Version
 from projections.plan import ProgrammePlan, assemble
 

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from ledger.application import RecordedEntry
 from ledger.belief import closed_target, stated_facts, target_seq
 from ledger.changes import EntryCorrected, EntryRetracted
+from ledger.entry import RecordedEntry
 from ledger.timeline import FactKey, Timeline
 from ledger.values import PlannedWindow
 from projections.audit import AuditView, LogEntry

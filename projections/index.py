@@ -20,8 +20,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from ledger.application import RecordedEntry
 from ledger.belief import fact_changes
+from ledger.entry import RecordedEntry
 from ledger.timeline import FactKey, Orders, Version, in_force, insert_version
 
 

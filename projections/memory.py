@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import islice
+from typing import TYPE_CHECKING
 
-from ledger.application import LedgerApplication, RecordedEntry
+from ledger.entry import RecordedEntry
 from ledger.timeline import FactKey, Version
 from projections.audit import AuditLog, AuditView, LogEntry, LogPage, LogQuery
 from projections.baseline_history import BaselineRevision
@@ -25,6 +26,9 @@ from projections.index import BitemporalIndex, ProgrammeFacts
 from projections.plan import ProgrammePlan
 from projections.service import ReadService, answered
 from projections.trend import MilestoneTrend
+
+if TYPE_CHECKING:  # the write side is loaded only by whoever hands one in
+    from ledger.application import LedgerApplication
 
 SETTLE_AFTER = 10_000
 

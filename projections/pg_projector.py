@@ -10,19 +10,21 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from ledger.application import LedgerApplication, RecordedEntry
 from ledger.belief import closed_target, fact_changes
 from ledger.changes import fact_families
 from ledger.codec import encode_entry
-from ledger.entry import entry_id
+from ledger.entry import RecordedEntry, entry_id
 from ledger.timeline import FactKey
 from projections.audit import log_entry
 from projections.fact_values import encode_value
 from projections.pg_schema import SCHEMA, fact_table, family_of
+
+if TYPE_CHECKING:  # the write side is loaded only by whoever hands one in
+    from ledger.application import LedgerApplication
 
 PROJECTOR_LOCK = 4242003
 FACT_COLUMNS = ("programme", "subject", "attribute", "effective", "seq", "value", "recorded_from", "recorded_to",

@@ -12,8 +12,8 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
-from ledger.application import RecordedEntry
 from ledger.changes import fact_families
+from ledger.entry import RecordedEntry
 from ledger.stored import decode_stored_entry
 from ledger.timeline import FactKey, Version
 from ledger.values import parse_source

@@ -10,16 +10,19 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from ledger.application import LedgerApplication, RecordedEntry
 from ledger.changes import fact_families
+from ledger.entry import RecordedEntry
 from projections.fact_values import encode_value
 from projections.index import BitemporalIndex
 from projections.pg_projector import ENTRY_COLUMNS, FACT_COLUMNS, PROJECTOR_LOCK, entry_record
 from projections.pg_schema import SCHEMA, create_statements, family_of, migrate, view_statements
+
+if TYPE_CHECKING:  # the write side is loaded only by whoever hands one in
+    from ledger.application import LedgerApplication
 
 NEW = f"{SCHEMA}_new"
 OLD = f"{SCHEMA}_old"

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger.application import RecordedEntry
 from ledger.changes import fact_families
+from ledger.entry import RecordedEntry
 from ledger.timeline import FactKey
 
 SCHEMA = "ledger_read"
@@ -110,6 +110,18 @@ def function_statements() -> list[str]:
         f"FROM {SCHEMA}.entries e WHERE e.programme = p AND e.effective BETWEEN from_day AND to_day "
         "ORDER BY e.effective, e.position $$",
     ]
+
+
+EVENTS_TABLE = "ledger_events"  # eventsourcing's table of the application named "Ledger"
+
+
+async def read_model_behind(connection: Any) -> bool:
+    """Whether the store holds entries the read model has not applied (or has no event table yet)."""
+    if await connection.fetchval("SELECT to_regclass($1)", EVENTS_TABLE) is None:
+        return True
+    last = await connection.fetchval(f"SELECT coalesce(max(notification_id), 0) FROM {EVENTS_TABLE}")
+    position = await connection.fetchval(f"SELECT position FROM {SCHEMA}.tracking")
+    return bool(last > position)
 
 
 async def migrate(connection: Any) -> int:

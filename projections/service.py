@@ -15,7 +15,7 @@ from typing import Any, Protocol, TypeVar
 
 import anyio
 
-from ledger.application import RecordedEntry
+from ledger.entry import RecordedEntry
 from ledger.timeline import FactKey, Version
 from projections.audit import AuditView, LogEntry, LogPage, LogQuery
 from projections.baseline_history import BaselineRevision, baseline_history

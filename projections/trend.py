@@ -17,9 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from ledger.application import RecordedEntry
 from ledger.belief import closed_target, fact_changes, stated_facts
 from ledger.changes import EntryRetracted
+from ledger.entry import RecordedEntry
 from ledger.errors import InvalidInput, UnknownReference
 from ledger.timeline import Timeline
 from ledger.values import PlannedWindow

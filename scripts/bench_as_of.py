@@ -21,8 +21,9 @@ from typing import Any
 import asyncpg
 from eventsourcing.utils import get_topic
 
-from ledger.application import WRITE_CHUNK, RecordedEntry, open_ledger
+from ledger.application import WRITE_CHUNK, open_ledger
 from ledger.codec import content_digest
+from ledger.entry import RecordedEntry
 from ledger.programme import ProgrammeLedger, programme_id
 from ledger.settings import StoreLocation
 from projections import fold

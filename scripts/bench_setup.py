@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ledger.application import RecordedEntry
 from ledger.codec import decode_entry
+from ledger.entry import RecordedEntry
 from scripts.synthetic_history import generate
 from tests import postgres
 

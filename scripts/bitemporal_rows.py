@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from ledger.application import RecordedEntry
+from ledger.entry import RecordedEntry
 from ledger.timeline import FactKey
 from projections.fact_values import encode_value
 from projections.index import BitemporalIndex, IndexedVersion

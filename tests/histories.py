@@ -12,8 +12,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ledger.application import RecordedEntry
 from ledger.codec import content_digest, decode_entry
+from ledger.entry import RecordedEntry
 from ledger.errors import LedgerError
 from ledger.programme import ProgrammeLedger
 

@@ -13,8 +13,8 @@ from collections.abc import Callable, Hashable, Sequence
 from datetime import date, datetime
 from typing import TypeVar
 
-from ledger.application import RecordedEntry
 from ledger.belief import fact_changes
+from ledger.entry import RecordedEntry
 from ledger.timeline import Timeline
 from projections.audit import AuditLog, LogPage, LogQuery
 from projections.compare import Comparison, baseline_date, compare

@@ -83,3 +83,37 @@ def test_a_misspelled_programme_on_postgresql_gets_did_you_mean(postgres_url: st
     assert main(["plan", "dmeo", "--database", postgres_url], out=out, err=err) == 2
     assert err.getvalue() == "error [NOT_FOUND]: programme: no programme 'dmeo' in the ledger; did you mean 'demo'?\n"
     assert _ledger(postgres_url, "log", "--json") == before
+
+
+_ASK_AND_SAY_WHAT_WAS_LOADED = (
+    "import io, sys\n"
+    "from ledger_server.cli import main\n"
+    "out, err = io.StringIO(), io.StringIO()\n"
+    "code = main(['plan', 'demo', '--json', '--database', sys.argv[1]], out=out, err=err)\n"
+    "print(code, 'ledger.application' in sys.modules, 'eventsourcing' in sys.modules)\n"
+)
+
+
+def _plan_loads(url: str) -> tuple[int, bool, bool]:
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", _ASK_AND_SAY_WHAT_WAS_LOADED, url], capture_output=True,
+                            text=True, timeout=120, check=True, cwd=Path(__file__).parent.parent.parent)
+    code, application, eventsourcing = result.stdout.split()
+    return int(code), application == "True", eventsourcing == "True"
+
+
+def test_a_question_on_a_current_read_model_does_not_load_the_write_side(postgres_url: str, tmp_path: Path) -> None:
+    _ledger(postgres_url, "import", str(SAMPLE))
+    _ledger(postgres_url, "rebuild")
+    assert _plan_loads(postgres_url) == (0, False, False)
+    # An entry the read model lacks: the question applies it first, loading the write side to read it.
+    extra = ('{"type": "StatusAssessed", "programme": "demo", "effective": "2024-01-01", "key": "late-status", '
+             '"source": {"title": "Status report"}, "status": "Late but steady", "risk": "medium"}\n')
+    path = tmp_path / "late.jsonl"
+    path.write_text(extra, encoding="utf-8")
+    _ledger(postgres_url, "import", str(path))
+    assert _plan_loads(postgres_url) == (0, True, True)
+    plan = json.loads(_ledger(postgres_url, "plan", "demo", "--json", "--as-of", "2024-06-01"))
+    assert "Late but steady" in json.dumps(plan["assessment"])

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from ledger.application import LedgerApplication, RecordedEntry, open_ledger
+from ledger.application import LedgerApplication, open_ledger
+from ledger.entry import RecordedEntry
 from ledger.settings import StoreLocation
 from projections.audit import LogQuery
 from projections.fold import plan_at

@@ -17,9 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger.application import RecordedEntry
 from ledger.changes import EntryCorrected, fact_families
 from ledger.codec import content_digest
+from ledger.entry import RecordedEntry
 from ledger.programme import ProgrammeLedger
 from projections import fold
 from projections.audit import AuditLog, LogQuery

@@ -10,7 +10,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ledger.application import LedgerApplication, RecordedEntry
+from ledger.application import LedgerApplication
+from ledger.entry import RecordedEntry
 from ledger.importer import import_text
 from ledger.settings import StoreLocation
 

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.application import RecordedEntry
+from ledger.entry import RecordedEntry
 from projections import fold
 from projections.index import BitemporalIndex
 from projections.plan import assemble
