@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -60,7 +60,7 @@ from ledger_server.arguments import (
 from ledger_server.auth import Principal, require
 from ledger_server.context import LedgerContext
 from ledger_server.inputs import entry_json, mutation_inputs
-from ledger_server.introspection import IntrospectionFollowsReadRule
+from ledger_server.introspection import IntrospectionFollowsReadRule, introspection_depth_rule
 from ledger_server.money_types import CostReport, cost_report_of
 from ledger_server.nul_check import RefuseNul
 from ledger_server.problems import AnyProblem, graphql_error, problem_of
@@ -353,6 +353,7 @@ def build_schema(settings: ApiSettings) -> strawberry.Schema:
     # found in the cache and every request was validated again (a fifth of its time).
     depth_rules = QueryDepthLimiter(max_depth=settings.max_depth).validation_rules
     alias_rules = MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules
+    introspection_rules: list[type[ASTValidationRule]] = [introspection_depth_rule()]
     return LedgerSchema(
         query=Query,
         mutation=mutation_type(),
@@ -362,6 +363,7 @@ def build_schema(settings: ApiSettings) -> strawberry.Schema:
             lambda: AddValidationRules(depth_rules),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
             lambda: AddValidationRules(alias_rules),
+            lambda: AddValidationRules(introspection_rules),
             ParserCache,
             ValidationCache,
             IntrospectionFollowsReadRule,

@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
+from graphql import get_introspection_query
 
 from ledger.application import LedgerApplication
 from tests.e2e.client import GraphQL, Json, Tokens, operation_text, record, recorded
@@ -345,14 +346,24 @@ def test_a_query_nested_fifty_levels_deep_is_refused_for_its_depth(api: Served) 
     assert "'Deep' exceeds maximum operation depth of 12" in message
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: the depth limit (ApiSettings.max_depth=12) does not apply to introspection: strawberry's "
-    "QueryDepthLimiter skips fields starting with '__', so a 50-level __type { ofType { ... } } query is answered"))
 def test_an_introspection_query_nested_fifty_levels_deep_is_refused_for_its_depth(api: Served) -> None:
     query = 'query Deep { __type(name: "Query") { ' + "ofType { " * 49 + "name" + " }" * 49 + " } }"
     answer = api.reader.execute(query)
     assert answer.get("data") is None, answer
-    assert "exceeds maximum operation depth" in answer["errors"][0]["message"]
+    assert "'Deep' exceeds maximum operation depth of 30 for introspection" in answer["errors"][0]["message"]
+
+
+def test_the_standard_introspection_query_is_within_the_introspection_depth(api: Served) -> None:
+    answer = api.reader.execute(get_introspection_query(descriptions=True))
+    assert "errors" not in answer, answer
+    assert answer["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+def test_introspection_through_fragments_counts_their_depth(api: Served) -> None:
+    fragment = "fragment T on __Type { " + "ofType { " * 40 + "name" + " }" * 40 + " }"
+    answer = api.reader.execute('query Spread { __type(name: "Query") { ...T } } ' + fragment)
+    assert answer.get("data") is None, answer
+    assert "'Spread' exceeds maximum operation depth of 30 for introspection" in answer["errors"][0]["message"]
 
 
 def test_a_thousand_aliases_are_refused(api: Served) -> None:
